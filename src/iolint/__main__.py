@@ -1,0 +1,7 @@
+"""Allow ``python -m iolint``."""
+
+import sys
+
+from iolint.cli import main
+
+sys.exit(main())

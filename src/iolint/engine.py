@@ -1,0 +1,88 @@
+"""One file in, diagnostics out: trigger scan, parse, model, rules, noqa filter.
+
+Analysis runs on the standard library's ``ast``: flake8 hands the plugin that tree for free and
+``ast.parse`` costs about a tenth of ``libcst.parse_module``, which is what makes running on
+every keystroke affordable. libcst is used where it pays: building and checking fixes
+(:mod:`iolint.fix`).
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from iolint.diagnostics import Diagnostic, ParseError
+from iolint.model import ModuleModel
+from iolint.model.source import DecodeError, SourceText, decode_source
+from iolint.noqa import filter_noqa
+from iolint.rules.base import Rule, RuleContext, RuleOptions
+
+
+@dataclass(frozen=True)
+class LintResult:
+    path: str
+    diagnostics: tuple[Diagnostic, ...] = ()
+    parse_error: ParseError | None = None
+    # Exceptions raised inside a rule: reported, never fatal.
+    internal_errors: tuple[str, ...] = field(default=())
+
+
+def triggered(text: str, rules: Sequence[Rule]) -> list[Rule]:
+    """The rules whose trigger words occur in ``text`` (a rule without triggers always runs)."""
+    return [r for r in rules if not r.triggers or any(t in text for t in r.triggers)]
+
+
+def parse(text: str, path: str) -> ast.Module | ParseError:
+    try:
+        with warnings.catch_warnings():
+            # Invalid escape sequences and the like are the user's business, not ours.
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=path, type_comments=False)
+    except SyntaxError as exc:
+        return ParseError(f"SyntaxError: {exc.msg}", exc.lineno or 1, max((exc.offset or 1) - 1, 0))
+    except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        return ParseError(f"{type(exc).__name__}: {exc}")
+
+
+def lint_text(
+    text: str,
+    path: str,
+    rules: Sequence[Rule],
+    options: RuleOptions,
+    *,
+    tree: ast.Module | None = None,
+    noqa: bool = True,
+) -> LintResult:
+    active = triggered(text, rules)
+    if not active:
+        return LintResult(path)
+    if tree is None:
+        parsed = parse(text, path)
+        if isinstance(parsed, ParseError):
+            return LintResult(path, parse_error=parsed)
+        tree = parsed
+    try:
+        model = ModuleModel(tree, SourceText(text), path)
+    except RecursionError:
+        return LintResult(path, parse_error=ParseError("file too deeply nested to analyze"))
+    ctx = RuleContext(model, options)
+    diagnostics: list[Diagnostic] = []
+    errors: list[str] = []
+    for rule in active:
+        try:
+            diagnostics.extend(rule.check(ctx))
+        except Exception as exc:  # a rule bug must never take the user's run down
+            errors.append(f"{rule.code} crashed on {path}: {type(exc).__name__}: {exc}")
+    if noqa:
+        diagnostics = filter_noqa(text, diagnostics)
+    unique = sorted(set(diagnostics), key=Diagnostic.sort_key)
+    return LintResult(path, tuple(unique), internal_errors=tuple(errors))
+
+
+def read_text(data: bytes) -> str | ParseError:
+    try:
+        return decode_source(data).text
+    except DecodeError as exc:
+        return ParseError(f"cannot decode file: {exc}")

@@ -1,0 +1,484 @@
+"""Does a read loop ever leave at EOF?
+
+The question is answered by evaluating every way out of the innermost ``while`` loop around a
+read as if the read had just returned EOF (``b''``, or a count of 0 for ``*_into``):
+
+* a way out whose condition holds at EOF (``if not data: break``, ``while data:``,
+  ``if len(data) < size: return``) handles EOF;
+* a way out whose condition cannot change at EOF (``while True``, ``while len(buf) < n`` when
+  ``buf`` only grows by what was read, ``if b"\\n" in buf: break``, ``except BlockingIOError``)
+  does not: at EOF the loop keeps reading ``b''`` forever;
+* anything the evaluator cannot decide (a call, an attribute such as ``self.running``, an
+  ``except OSError`` that may be the pty's EIO at EOF) makes the whole loop undecided, and the
+  rule stays silent.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from dataclasses import dataclass, field
+
+from iolint.model.io_calls import ReadCall
+from iolint.model.module import ModuleModel
+from iolint.model.scopes import FUNCTION_NODES
+
+_SCOPE_NODES = (*FUNCTION_NODES, ast.ClassDef)
+
+# Handlers that never run because of EOF: catching them is not a way out at EOF.
+NON_EOF_EXCEPTIONS = frozenset(
+    {
+        "BlockingIOError",
+        "InterruptedError",
+        "TimeoutError",
+        "socket.timeout",
+        "EOFError",
+        "KeyboardInterrupt",
+        "ssl.SSLWantReadError",
+        "ssl.SSLWantWriteError",
+    }
+)
+_EXIT_CALLS = frozenset({"sys.exit", "os._exit", "builtins.exit", "builtins.quit", "os.abort"})
+_SAFE_METHODS = frozenset(
+    {"strip", "rstrip", "lstrip", "decode", "lower", "upper", "startswith", "endswith", "find", "count"}
+)
+
+
+class Truth(enum.Enum):
+    DATA_TRUE = "true because of what was read"
+    CONST_TRUE = "always true"
+    FALSE = "false at EOF"
+    STATIC = "unchanged by an empty read"
+    UNKNOWN = "cannot tell"
+
+
+class Exit(enum.Enum):
+    AT_EOF = 1
+    NOT_AT_EOF = 2
+    UNDECIDED = 3
+
+
+@dataclass(frozen=True)
+class _Val:
+    kind: str  # "known", "static", "unknown"
+    value: object = None
+    data: bool = False
+
+
+_STATIC = _Val("static")
+_UNKNOWN = _Val("unknown")
+
+
+@dataclass(frozen=True)
+class EofVerdict:
+    """A loop that does not leave at EOF."""
+
+    loop: ast.While
+    result_name: str | None
+    binding_statement: ast.stmt | None
+    returns_count: bool
+    wrong_sentinel: str | None
+
+
+@dataclass
+class _LoopFacts:
+    model: ModuleModel
+    read: ReadCall
+    loop: ast.While
+    result_name: str | None
+    eof_value: object
+    static_names: set[str]
+    varying_names: set[str]
+    wrong_sentinel: list[str] = field(default_factory=list)
+
+
+def _walk_loop(loop: ast.While) -> list[ast.AST]:
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = [loop.test, *loop.body]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, _SCOPE_NODES):
+                stack.append(child)
+    return out
+
+
+def _contains(node: ast.AST, target: ast.AST) -> bool:
+    return any(n is target for n in ast.walk(node))
+
+
+def _result_binding(model: ModuleModel, call: ast.Call) -> tuple[str | None, ast.stmt | None]:
+    parent = model.parent(call)
+    if isinstance(parent, ast.Assign) and parent.value is call and len(parent.targets) == 1:
+        target = parent.targets[0]
+        if isinstance(target, ast.Name):
+            return target.id, parent
+    if isinstance(parent, ast.AnnAssign) and parent.value is call and isinstance(parent.target, ast.Name):
+        return parent.target.id, parent
+    if isinstance(parent, ast.NamedExpr) and isinstance(parent.target, ast.Name):
+        return parent.target.id, model.statement_of(parent)
+    return None, None
+
+
+def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
+    """Split the names the loop changes into accumulators of what was read, which an empty
+    read leaves unchanged (``buf += data``, ``buf.extend(data)``, ``n -= len(data)``), and
+    names that vary for any other reason."""
+    call, name = facts.read.call, facts.result_name
+
+    def is_read_value(expr: ast.AST | None) -> bool:
+        if expr is None:
+            return False
+        if expr is call or (name is not None and isinstance(expr, ast.Name) and expr.id == name):
+            return True
+        # len(data) adds 0 at EOF
+        return (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Name)
+            and expr.func.id == "len"
+            and len(expr.args) == 1
+            and is_read_value(expr.args[0])
+        )
+
+    accumulating: set[ast.AST] = set()  # the Name nodes written by accumulating statements
+    accumulators: set[str] = set()
+    changed: set[str] = set()
+    for node in nodes:
+        if (
+            isinstance(node, ast.AugAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(node.op, (ast.Add, ast.Sub))
+            and is_read_value(node.value)
+        ):
+            accumulators.add(node.target.id)
+            accumulating.add(node.target)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            changed.add(node.name)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+        ):
+            owner = node.func.value.id
+            if node.func.attr in ("extend", "write") and len(node.args) == 1 and is_read_value(node.args[0]):
+                accumulators.add(owner)
+            elif node.func.attr not in _SAFE_METHODS and node.func.attr not in ("getvalue", "hex", "tobytes"):
+                changed.add(owner)  # any other method call may mutate the object
+    for node in nodes:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if node not in accumulating:
+                changed.add(node.id)
+    if name is not None:
+        accumulators.discard(name)
+        changed.discard(name)
+    facts.static_names = accumulators - changed
+    facts.varying_names = changed
+
+
+def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
+    model = facts.model
+    if expr is facts.read.call:
+        return _Val("known", facts.eof_value, True)
+    if isinstance(expr, ast.Constant):
+        return _Val("known", expr.value, False)
+    if isinstance(expr, ast.NamedExpr):
+        return _eval(facts, expr.value)
+    if isinstance(expr, ast.Name):
+        if expr.id == facts.result_name:
+            return _Val("known", facts.eof_value, True)
+        if expr.id in facts.static_names:
+            return _STATIC
+        if expr.id in facts.varying_names:
+            return _UNKNOWN
+        return _STATIC if _loop_invariant_local(model, expr) else _UNKNOWN
+    if isinstance(expr, ast.UnaryOp):
+        v = _eval(facts, expr.operand)
+        if v.kind != "known":
+            return v
+        try:
+            if isinstance(expr.op, ast.Not):
+                return _Val("known", not v.value, v.data)
+            if isinstance(expr.op, ast.USub):
+                return _Val("known", -v.value, v.data)  # type: ignore[operator]
+        except TypeError:
+            return _UNKNOWN
+        return _UNKNOWN
+    if isinstance(expr, ast.BoolOp):
+        return _eval_boolop(facts, expr)
+    if isinstance(expr, ast.Compare):
+        return _eval_compare(facts, expr)
+    if isinstance(expr, ast.BinOp):
+        left, right = _eval(facts, expr.left), _eval(facts, expr.right)
+        return _combine(left, right, lambda a, b: _binop(expr.op, a, b))
+    if isinstance(expr, ast.Call):
+        return _eval_call(facts, expr)
+    return _UNKNOWN
+
+
+def _binop(op: ast.operator, a: object, b: object) -> object:
+    if isinstance(op, ast.Add):
+        return a + b  # type: ignore[operator]
+    if isinstance(op, ast.Sub):
+        return a - b  # type: ignore[operator]
+    if isinstance(op, ast.Mult) and isinstance(a, int) and isinstance(b, int):
+        return a * b
+    raise TypeError("unsupported")
+
+
+def _combine(left: _Val, right: _Val, compute: object) -> _Val:
+    kinds = {left.kind, right.kind}
+    if "unknown" in kinds:
+        return _UNKNOWN
+    if kinds == {"known"}:
+        try:
+            return _Val("known", compute(left.value, right.value), left.data or right.data)  # type: ignore[operator]
+        except Exception:
+            return _UNKNOWN
+    # static mixed with what was read: cannot tell (``len(data) < chunk_size``)
+    if any(v.kind == "known" and v.data for v in (left, right)):
+        return _UNKNOWN
+    return _STATIC
+
+
+def _eval_compare(facts: _LoopFacts, expr: ast.Compare) -> _Val:
+    operands = [expr.left, *expr.comparators]
+    values = [_eval(facts, o) for o in operands]
+    # EOF tested against None: os.read/recv never return None at EOF.
+    for op, a, b, va, vb in zip(expr.ops, operands, operands[1:], values, values[1:]):
+        if isinstance(op, (ast.Is, ast.IsNot, ast.Eq, ast.NotEq)):
+            for side, other in ((va, b), (vb, a)):
+                if (
+                    side.kind == "known"
+                    and side.data
+                    and isinstance(other, ast.Constant)
+                    and other.value is None
+                ):
+                    facts.wrong_sentinel.append("`is None`")
+    result: _Val = _Val("known", True, False)
+    for op, va, vb in zip(expr.ops, values, values[1:]):
+        step = _combine(va, vb, lambda a, b, op=op: _compare(op, a, b))
+        if step.kind == "known" and not step.value:
+            return _Val("known", False, step.data or result.data)
+        if step.kind != "known":
+            result = step if result.kind == "known" or step.kind == "unknown" else result
+        else:
+            result = _Val("known", True, step.data or result.data) if result.kind == "known" else result
+    return result
+
+
+def _compare(op: ast.cmpop, a: object, b: object) -> bool:
+    if isinstance(op, ast.Eq):
+        return bool(a == b)
+    if isinstance(op, ast.NotEq):
+        return bool(a != b)
+    if isinstance(op, ast.Is):
+        return a is b
+    if isinstance(op, ast.IsNot):
+        return a is not b
+    if isinstance(op, ast.Lt):
+        return bool(a < b)  # type: ignore[operator]
+    if isinstance(op, ast.LtE):
+        return bool(a <= b)  # type: ignore[operator]
+    if isinstance(op, ast.Gt):
+        return bool(a > b)  # type: ignore[operator]
+    if isinstance(op, ast.GtE):
+        return bool(a >= b)  # type: ignore[operator]
+    if isinstance(op, ast.In):
+        return a in b  # type: ignore[operator]
+    if isinstance(op, ast.NotIn):
+        return a not in b  # type: ignore[operator]
+    raise TypeError("unsupported")
+
+
+def _eval_boolop(facts: _LoopFacts, expr: ast.BoolOp) -> _Val:
+    truths = [_truth(_eval(facts, v)) for v in expr.values]
+    is_or = isinstance(expr.op, ast.Or)
+    decisive = (Truth.DATA_TRUE, Truth.CONST_TRUE) if is_or else (Truth.FALSE,)
+    for t in truths:
+        if t in decisive:
+            return _Val("known", is_or, t is Truth.DATA_TRUE or not is_or)
+    if Truth.UNKNOWN in truths:
+        return _UNKNOWN
+    if Truth.STATIC in truths:
+        if any(t is Truth.DATA_TRUE for t in truths):
+            return _UNKNOWN
+        return _STATIC
+    return _Val("known", not is_or, any(t is Truth.DATA_TRUE for t in truths))
+
+
+def _eval_call(facts: _LoopFacts, expr: ast.Call) -> _Val:
+    func = expr.func
+    if isinstance(func, ast.Name) and func.id in ("len", "bool") and len(expr.args) == 1 and not expr.keywords:
+        if facts.model.qualname(func) != f"builtins.{func.id}":
+            return _UNKNOWN
+        v = _eval(facts, expr.args[0])
+        if v.kind != "known":
+            return v
+        try:
+            return _Val("known", len(v.value) if func.id == "len" else bool(v.value), v.data)  # type: ignore[arg-type]
+        except TypeError:
+            return _UNKNOWN
+    if isinstance(func, ast.Attribute) and func.attr in _SAFE_METHODS and not expr.keywords:
+        v = _eval(facts, func.value)
+        args = [_eval(facts, a) for a in expr.args]
+        if v.kind == "known" and v.data and all(a.kind == "known" and not a.data for a in args):
+            try:
+                return _Val("known", getattr(v.value, func.attr)(*(a.value for a in args)), True)
+            except Exception:
+                return _UNKNOWN
+        if v.kind == "static" and all(a.kind != "unknown" for a in args):
+            return _STATIC
+    return _UNKNOWN
+
+
+def _truth(v: _Val) -> Truth:
+    if v.kind == "static":
+        return Truth.STATIC
+    if v.kind == "unknown":
+        return Truth.UNKNOWN
+    try:
+        truthy = bool(v.value)
+    except Exception:
+        return Truth.UNKNOWN
+    if not truthy:
+        return Truth.FALSE
+    return Truth.DATA_TRUE if v.data else Truth.CONST_TRUE
+
+
+def _loop_invariant_local(model: ModuleModel, name: ast.Name) -> bool:
+    """A function-local name: nothing outside the function (another thread, a signal handler,
+    a closure without ``nonlocal``) can change it while the loop runs."""
+    scope = model.scope_of(name)
+    if not scope.is_function:
+        return False
+    owner = scope.lookup_scope(name.id)
+    if owner is not scope or name.id in scope.declared_global:
+        return False
+    return not any(name.id in s.declared_global for s in scope.iter_descendants())
+
+
+def _handler_names(model: ModuleModel, handler: ast.ExceptHandler) -> list[str] | None:
+    if handler.type is None:
+        return None
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    out = []
+    for t in types:
+        q = model.qualname(t)
+        if q is None:
+            return None
+        out.append(q[len("builtins.") :] if q.startswith("builtins.") else q)
+    return out
+
+
+def _exit_nodes(facts: _LoopFacts) -> list[ast.AST]:
+    model, loop = facts.model, facts.loop
+    exits: list[ast.AST] = []
+    for node in _walk_loop(loop):
+        if isinstance(node, ast.Break):
+            loops = model.enclosing_loops(node)
+            if loops and loops[0] is loop:
+                exits.append(node)
+        elif isinstance(node, (ast.Return, ast.Raise)):
+            exits.append(node)
+        elif isinstance(node, ast.Call) and model.call_qualname(node) in _EXIT_CALLS:
+            exits.append(node)
+    return exits
+
+
+def _guard_truths(facts: _LoopFacts, exit_node: ast.AST) -> list[Truth]:
+    model = facts.model
+    truths: list[Truth] = []
+    child = exit_node
+    for anc in model.ancestors(exit_node):
+        if anc is facts.loop:
+            break
+        if isinstance(anc, ast.If):
+            if any(child is s for s in anc.body):
+                truths.append(_truth(_eval(facts, anc.test)))
+            elif any(child is s for s in anc.orelse):
+                truths.append(_negate(_truth(_eval(facts, anc.test))))
+        elif isinstance(anc, ast.ExceptHandler):
+            names = _handler_names(model, anc)
+            if names is not None and all(n in NON_EOF_EXCEPTIONS for n in names):
+                truths.append(Truth.FALSE)
+                try_node = model.parent(anc)
+                if "EOFError" in names and try_node is not None and _contains(try_node, facts.read.call):
+                    facts.wrong_sentinel.append("`except EOFError`")
+            else:
+                truths.append(Truth.UNKNOWN)
+        elif type(anc).__name__ in ("Match", "match_case"):
+            truths.append(Truth.UNKNOWN)
+        child = anc
+    return truths
+
+
+def _negate(t: Truth) -> Truth:
+    if t in (Truth.DATA_TRUE, Truth.CONST_TRUE):
+        return Truth.FALSE
+    if t is Truth.FALSE:
+        return Truth.DATA_TRUE
+    return t
+
+
+def _classify(truths: list[Truth]) -> Exit:
+    if Truth.FALSE in truths:
+        return Exit.NOT_AT_EOF
+    if Truth.UNKNOWN in truths:
+        return Exit.UNDECIDED
+    if Truth.DATA_TRUE in truths:
+        return Exit.UNDECIDED if Truth.STATIC in truths else Exit.AT_EOF
+    return Exit.NOT_AT_EOF if Truth.STATIC in truths else Exit.AT_EOF
+
+
+def _test_truth(facts: _LoopFacts) -> Truth:
+    """The loop's own test as a way out: it leaves when the test is false."""
+    # Data from a negated test: a false test at EOF means the loop leaves.
+    v = _truth(_eval(facts, facts.loop.test))
+    if v is Truth.FALSE:
+        # Only a test that reads (or tests what was read) makes this an EOF exit.
+        return Truth.DATA_TRUE if _mentions_read(facts, facts.loop.test) else Truth.CONST_TRUE
+    if v in (Truth.DATA_TRUE, Truth.CONST_TRUE):
+        return Truth.FALSE
+    return v
+
+
+def _mentions_read(facts: _LoopFacts, expr: ast.AST) -> bool:
+    for n in ast.walk(expr):
+        if n is facts.read.call or (isinstance(n, ast.Name) and n.id == facts.result_name):
+            return True
+    return False
+
+
+def analyze_eof(model: ModuleModel, read: ReadCall) -> EofVerdict | None:
+    """The verdict for a read that sits in a loop which never leaves at EOF, else None."""
+    loops = model.enclosing_loops(read.call)
+    if not loops or not isinstance(loops[0], ast.While):
+        return None
+    loop = loops[0]
+    nodes = _walk_loop(loop)
+    if any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in nodes):
+        return None  # the consumer drives a generator; an event loop drives a coroutine
+    name, stmt = _result_binding(model, read.call)
+    facts = _LoopFacts(
+        model,
+        read,
+        loop,
+        name,
+        b"" if read.returns_bytes else 0,
+        set(),
+        set(),
+    )
+    _collect_names(facts, nodes)
+
+    outcomes = [_classify([_test_truth(facts)])]
+    outcomes.extend(_classify(_guard_truths(facts, e)) for e in _exit_nodes(facts))
+    if any(o is not Exit.NOT_AT_EOF for o in outcomes):
+        return None
+    return EofVerdict(
+        loop,
+        name,
+        stmt,
+        not read.returns_bytes,
+        facts.wrong_sentinel[0] if facts.wrong_sentinel else None,
+    )

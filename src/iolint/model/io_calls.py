@@ -1,0 +1,170 @@
+"""Which calls transfer data, on what, and what they return.
+
+Rules of every family ask the same questions ("is this a read from a socket?", "does this
+return a byte count?"); the answers live here once.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from iolint.model.kinds import Category, ObjKind, call_arg, literal_int
+from iolint.model.module import ModuleModel
+
+# os functions returning the number of bytes transferred, which may be short.
+OS_WRITE_COUNT = frozenset(
+    {
+        "os.write",
+        "os.pwrite",
+        "os.writev",
+        "os.pwritev",
+        "os.sendfile",
+        "os.splice",
+        "os.copy_file_range",
+    }
+)
+# os functions returning bytes that may be fewer than asked, b"" at EOF.
+OS_READ_BYTES = frozenset({"os.read", "os.pread"})
+# Descriptors whose reads are always whole (8 bytes per read): not short-read candidates.
+WHOLE_READ_FDS = frozenset({"os.eventfd", "os.timerfd_create"})
+SOCKET_READ_METHODS = frozenset({"recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg"})
+SOCKET_SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
+
+
+@dataclass(frozen=True)
+class ReadCall:
+    """A call that reads from a descriptor, socket or raw file.
+
+    ``returns_bytes`` is False for the ``*_into`` forms, which return a count and fill
+    ``buffer``. ``label`` names the call in messages.
+    """
+
+    call: ast.Call
+    label: str
+    returns_bytes: bool
+    buffer: ast.expr | None
+    receiver: ast.expr | None
+    receiver_kind: ObjKind | None
+
+
+def receiver_of(call: ast.Call) -> ast.expr | None:
+    return call.func.value if isinstance(call.func, ast.Attribute) else None
+
+
+def method_name(call: ast.Call) -> str | None:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else None
+
+
+def is_socket_like_read(model: ModuleModel, call: ast.Call) -> bool:
+    """``x.recv(n)``/``x.recv_into(buf, ...)`` on a stream socket, or on a receiver of unknown
+    type when a size is given (the catalog treats those as socket-like for EOF/short reads)."""
+    name = method_name(call)
+    if name not in ("recv", "recv_into"):
+        return False
+    receiver = receiver_of(call)
+    assert receiver is not None
+    if model.qualname(receiver) is not None:  # a module attribute, not an object
+        return False
+    kind = model.kind_of(receiver)
+    if kind is not None:
+        return kind.category is Category.SOCKET and not kind.datagram
+    if name == "recv":
+        return bool(call.args) and not isinstance(call.args[0], ast.Starred)
+    return len(call.args) >= 2 or any(k.arg == "nbytes" for k in call.keywords)
+
+
+def classify_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
+    """A read whose result can be short or empty at EOF, or None."""
+    q = model.call_qualname(call)
+    if q in OS_READ_BYTES:
+        fd = call_arg(call, 0)
+        fd_kind = model.kind_of(fd) if fd is not None else None
+        if fd_kind is not None and isinstance(fd_kind.origin, ast.Call):
+            if model.call_qualname(fd_kind.origin) in WHOLE_READ_FDS:
+                return None
+        return ReadCall(call, q, True, None, fd, fd_kind)
+    if q is not None:
+        return None
+    name = method_name(call)
+    receiver = receiver_of(call)
+    if name is None or receiver is None:
+        return None
+    if name in ("recv", "recv_into") and is_socket_like_read(model, call):
+        into = name == "recv_into"
+        return ReadCall(
+            call,
+            f"{name}()",
+            not into,
+            call_arg(call, 0, "buffer") if into else None,
+            receiver,
+            model.kind_of(receiver),
+        )
+    if name in ("read", "readinto"):
+        kind = model.kind_of(receiver)
+        if kind is not None and kind.category is Category.FILE and kind.raw:
+            if name == "read" and not call.args:
+                return None  # read() with no size reads to EOF
+            return ReadCall(
+                call,
+                f"raw {name}()",
+                name == "read",
+                call_arg(call, 0) if name == "readinto" else None,
+                receiver,
+                kind,
+            )
+    return None
+
+
+def write_count_call(model: ModuleModel, call: ast.Call) -> tuple[str, ast.expr | None] | None:
+    """A call returning a possibly short byte count: (label, payload expression)."""
+    q = model.call_qualname(call)
+    if q in OS_WRITE_COUNT:
+        payload = call_arg(call, 1) if q in ("os.write", "os.pwrite", "os.writev", "os.pwritev") else None
+        return q, payload
+    if q is None and method_name(call) == "write":
+        receiver = receiver_of(call)
+        assert receiver is not None
+        kind = model.kind_of(receiver)
+        if kind is not None and kind.category is Category.FILE and kind.raw:
+            return "raw write()", call_arg(call, 0)
+    return None
+
+
+def stream_socket_send(model: ModuleModel, call: ast.Call) -> ObjKind | None:
+    """``sock.send``/``sock.sendmsg`` on a known stream socket: its kind, else None."""
+    if method_name(call) not in ("send", "sendmsg"):
+        return None
+    receiver = receiver_of(call)
+    assert receiver is not None
+    kind = model.kind_of(receiver)
+    if kind is not None and kind.is_stream_socket:
+        return kind
+    return None
+
+
+def is_bytes_literal_of_len(node: ast.expr | None, max_len: int) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, bytes) and len(node.value) <= max_len
+
+
+def mentions_msg_waitall(model: ModuleModel, call: ast.Call) -> bool:
+    flags = call_arg(call, 1, "flags")
+    return flags is not None and model.mentions(flags, "socket.MSG_WAITALL")
+
+
+__all__ = [
+    "OS_READ_BYTES",
+    "OS_WRITE_COUNT",
+    "SOCKET_READ_METHODS",
+    "SOCKET_SEND_METHODS",
+    "ReadCall",
+    "classify_read",
+    "is_bytes_literal_of_len",
+    "is_socket_like_read",
+    "literal_int",
+    "mentions_msg_waitall",
+    "method_name",
+    "receiver_of",
+    "stream_socket_send",
+    "write_count_call",
+]

@@ -1,0 +1,502 @@
+"""ModuleModel: the facts about one module that rules query."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Iterator
+from functools import cached_property
+
+from iolint.diagnostics import Position
+from iolint.model.kinds import (
+    FD,
+    FD_FACTORIES,
+    FD_TUPLES,
+    FILE_FACTORIES,
+    SOCKET,
+    SOCKET_ANNOTATIONS,
+    SOCKET_FACTORIES,
+    SOCKET_TUPLES,
+    TEMP_FILE_FACTORIES,
+    Category,
+    ObjKind,
+    call_arg,
+    file_kind,
+    literal_int,
+)
+from iolint.model.scopes import FUNCTION_NODES, Binding, Scope, build_index
+from iolint.model.source import SourceText
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def _pos_key(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+class ModuleModel:
+    """Semantic facts of one module, computed once and shared by every rule."""
+
+    def __init__(self, tree: ast.Module, source: SourceText, path: str = "<stdin>") -> None:
+        self.tree = tree
+        self.source = source
+        self.path = path
+        index = build_index(tree)
+        self.module_scope = index.module_scope
+        self._scope_of = index.scope_of_node
+        self.parents = index.parents
+        self.calls = index.calls
+        self._calls_by_name = index.calls_by_name
+
+    # ----------------------------------------------------------------- positions
+    def start(self, node: ast.AST) -> Position:
+        line = getattr(node, "lineno", 1)
+        return Position(line, self.source.char_column(line, getattr(node, "col_offset", 0)))
+
+    def end(self, node: ast.AST) -> Position:
+        line = getattr(node, "end_lineno", None) or getattr(node, "lineno", 1)
+        col = getattr(node, "end_col_offset", None)
+        if col is None:
+            return self.start(node)
+        return Position(line, self.source.char_column(line, col))
+
+    def text_of(self, node: ast.AST) -> str:
+        return self.source.text[self.source.offset(self.start(node)) : self.source.offset(self.end(node))]
+
+    # ----------------------------------------------------------------- structure
+    def calls_named(self, *names: str) -> Iterator[ast.Call]:
+        """Calls whose callee is a name or attribute spelled like one of ``names``, or a name
+        imported under an alias of one (``from os import write as w``)."""
+        for n in names:
+            yield from self._calls_by_name.get(n, ())
+            for alias in self._import_aliases.get(n, ()):
+                yield from self._calls_by_name.get(alias, ())
+
+    @cached_property
+    def _import_aliases(self) -> dict[str, set[str]]:
+        aliases: dict[str, set[str]] = {}
+        for scope in self.module_scope.iter_descendants():
+            for name, bindings in scope.bindings.items():
+                for b in bindings:
+                    if b.kind == "import" and b.qualname:
+                        leaf = b.qualname.rsplit(".", 1)[-1]
+                        if leaf != name:
+                            aliases.setdefault(leaf, set()).add(name)
+        return aliases
+
+    def scope_of(self, node: ast.AST) -> Scope:
+        scope = self._scope_of.get(node)
+        if scope is not None:
+            return scope
+        for anc in self.ancestors(node):
+            if anc in self._scope_of:
+                return self._scope_of[anc]
+        return self.module_scope
+
+    def parent(self, node: ast.AST) -> ast.AST | None:
+        return self.parents.get(node)
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        cur = self.parents.get(node)
+        while cur is not None:
+            yield cur
+            cur = self.parents.get(cur)
+
+    def enclosing_function(self, node: ast.AST) -> ast.AST | None:
+        for anc in self.ancestors(node):
+            if isinstance(anc, FUNCTION_NODES):
+                return anc
+        return None
+
+    def statement_of(self, node: ast.AST) -> ast.stmt | None:
+        if isinstance(node, ast.stmt):
+            return node
+        for anc in self.ancestors(node):
+            if isinstance(anc, ast.stmt):
+                return anc
+        return None
+
+    def enclosing_loops(self, node: ast.AST) -> list[ast.stmt]:
+        """Loops around ``node`` (innermost first) whose body contains it, within its function.
+
+        A node in a loop's ``else`` clause or in a ``for`` loop's iterable is not in the loop.
+        """
+        out: list[ast.stmt] = []
+        child = node
+        for anc in self.ancestors(node):
+            if isinstance(anc, FUNCTION_NODES) or isinstance(anc, ast.ClassDef):
+                break
+            if isinstance(anc, _LOOPS) and _in_list(child, anc.body):
+                out.append(anc)
+            elif isinstance(anc, ast.While) and child is anc.test:
+                out.append(anc)
+            child = anc
+        return out
+
+    def enclosing_trys(self, node: ast.AST) -> list[ast.Try]:
+        """``try`` statements (innermost first) whose *body* contains ``node``."""
+        out: list[ast.Try] = []
+        child = node
+        for anc in self.ancestors(node):
+            if isinstance(anc, FUNCTION_NODES) or isinstance(anc, ast.ClassDef):
+                break
+            if isinstance(anc, _TRY_NODES) and _in_list(child, anc.body):
+                out.append(anc)  # type: ignore[arg-type]
+            child = anc
+        return out
+
+    def is_discarded(self, call: ast.Call) -> bool:
+        """The value of ``call`` is dropped: an expression statement, or bound to a name that
+        is never read (``_`` counts as deliberately used)."""
+        parent = self.parents.get(call)
+        if isinstance(parent, ast.Await):
+            call_expr: ast.AST = parent
+            parent = self.parents.get(parent)
+        else:
+            call_expr = call
+        if isinstance(parent, ast.Expr):
+            return True
+        if isinstance(parent, ast.Assign) and parent.value is call_expr and len(parent.targets) == 1:
+            target = parent.targets[0]
+            if isinstance(target, ast.Name) and target.id != "_":
+                scope = self.scope_of(parent)
+                if not scope.is_function or target.id in scope.declared_global:
+                    return False
+                return not scope.is_read(target.id) and "locals" not in scope.loads
+        return False
+
+    # ----------------------------------------------------------------- names
+    def bindings_of(self, name: str, at: ast.AST) -> list[Binding] | None:
+        """The bindings a read of ``name`` at ``at`` may see; None when unbound (a builtin)."""
+        scope = self.scope_of(at)
+        owner = scope.lookup_scope(name)
+        if owner is None:
+            return None
+        if name in owner.declared_global:
+            return []  # bound elsewhere: unknown
+        return owner.bindings[name]
+
+    def qualname(self, expr: ast.AST) -> str | None:
+        """The dotted stdlib name an expression refers to through imports, or None.
+
+        ``w`` after ``from os import write as w`` is ``os.write``; a name bound in any other way
+        (assignment, def, parameter) is not the stdlib one.
+        """
+        if isinstance(expr, ast.Name):
+            bindings = self.bindings_of(expr.id, expr)
+            if bindings is None:
+                return f"builtins.{expr.id}" if expr.id in _BUILTIN_NAMES else None
+            names = {b.qualname if b.kind == "import" else None for b in bindings}
+            if len(names) == 1:
+                return names.pop()
+            return None
+        if isinstance(expr, ast.Attribute):
+            base = self.qualname(expr.value)
+            return f"{base}.{expr.attr}" if base else None
+        return None
+
+    def call_qualname(self, call: ast.Call) -> str | None:
+        return self.qualname(call.func)
+
+    def is_qualname(self, expr: ast.AST, *names: str) -> bool:
+        q = self.qualname(expr)
+        return q is not None and q in names
+
+    def mentions(self, expr: ast.AST, qualname: str) -> bool:
+        """Whether ``expr`` contains a reference to ``qualname`` (e.g. a flag in ``A | B``)."""
+        short = qualname.rsplit(".", 1)[-1]
+        for node in ast.walk(expr):
+            if isinstance(node, (ast.Name, ast.Attribute)):
+                spelled = node.id if isinstance(node, ast.Name) else node.attr
+                if spelled == short and self.qualname(node) == qualname:
+                    return True
+        return False
+
+    # ----------------------------------------------------------------- kinds
+    def kind_of(self, expr: ast.AST) -> ObjKind | None:
+        """The I/O object an expression evaluates to, when the model can prove it."""
+        return self._kind(expr, frozenset())
+
+    def _kind(self, expr: ast.AST, seen: frozenset[int]) -> ObjKind | None:
+        if id(expr) in seen:
+            return None
+        seen = seen | {id(expr)}
+        if isinstance(expr, ast.Name):
+            bindings = self.bindings_of(expr.id, expr)
+            if not bindings:
+                return None
+            return self._agree([self._binding_kind(b, seen) for b in _informative(bindings)])
+        if isinstance(expr, ast.Attribute):
+            return self._attribute_kind(expr, seen)
+        if isinstance(expr, ast.Call):
+            return self._call_kind(expr, None, seen)
+        if isinstance(expr, ast.Subscript):
+            index = literal_int(expr.slice)
+            if index is not None and isinstance(expr.value, ast.Call):
+                return self._call_kind(expr.value, index, seen)
+            return None
+        if isinstance(expr, ast.Await):
+            return None
+        value = literal_int(expr) if isinstance(expr, ast.expr) else None
+        if value in (0, 1, 2):
+            return ObjKind(Category.FD, origin=expr)
+        return None
+
+    @staticmethod
+    def _agree(kinds: list[ObjKind | None]) -> ObjKind | None:
+        if not kinds or any(k is None for k in kinds):
+            return None
+        first = kinds[0]
+        return first if all(k == first for k in kinds) else None
+
+    def _binding_kind(self, b: Binding, seen: frozenset[int]) -> ObjKind | None:
+        if b.kind == "param":
+            return self._param_kind(b)
+        if b.kind in ("assign", "with", "walrus") and b.value is not None:
+            if b.annotation is not None and self._annotation_is_socket(b.annotation):
+                return SOCKET
+            if b.kind == "with" and isinstance(b.value, ast.Call):
+                # ``with socket.socket() as s`` / ``with open(p) as f``: the context manager
+                # of these objects returns the object itself.
+                return self._call_kind(b.value, b.index, seen)
+            if b.index is not None:
+                if isinstance(b.value, ast.Call):
+                    return self._call_kind(b.value, b.index, seen)
+                return None
+            return self._kind(b.value, seen)
+        if b.kind == "annotation" and b.annotation is not None:
+            return SOCKET if self._annotation_is_socket(b.annotation) else None
+        return None
+
+    def _param_kind(self, b: Binding) -> ObjKind | None:
+        if b.annotation is not None and self._annotation_is_socket(b.annotation):
+            return SOCKET
+        if b.name == "fd" or b.name.endswith("_fd"):
+            return FD
+        return None
+
+    def _annotation_is_socket(self, annotation: ast.expr) -> bool:
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                parsed = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return False
+            # A string annotation is resolved against the module's imports.
+            return self._dotted(parsed) in _string_socket_names(self)
+        return self.qualname(annotation) in SOCKET_ANNOTATIONS
+
+    @staticmethod
+    def _dotted(expr: ast.expr) -> str | None:
+        parts: list[str] = []
+        while isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        if isinstance(expr, ast.Name):
+            parts.append(expr.id)
+            return ".".join(reversed(parts))
+        return None
+
+    def _call_kind(self, call: ast.Call, index: int | None, seen: frozenset[int]) -> ObjKind | None:
+        q = self.call_qualname(call)
+        func = call.func
+        if index is None:
+            if q == "socket.socket":
+                return ObjKind(Category.SOCKET, datagram=self._is_datagram(call), origin=call)
+            if q in SOCKET_FACTORIES:
+                return ObjKind(Category.SOCKET, origin=call)
+            if q in FD_FACTORIES:
+                return ObjKind(Category.FD, origin=call)
+            if q in FILE_FACTORIES:
+                mode_pos = 1
+                return file_kind(call, mode_pos=mode_pos, buffering_pos=2, temp=False)
+            if q == "io.FileIO":
+                return ObjKind(Category.FILE, raw=True, mode="rb", origin=call)
+            if q in TEMP_FILE_FACTORIES:
+                return file_kind(call, mode_pos=0, buffering_pos=1, temp=True)
+            if isinstance(func, ast.Attribute) and q is None:
+                receiver = self._kind(func.value, seen)
+                if func.attr == "fileno" and not call.args:
+                    return ObjKind(Category.FD, origin=call)
+                if func.attr == "wrap_socket" and call.args:
+                    # ``ctx.wrap_socket(sock)`` keeps the wrapped socket's kind.
+                    return self._kind(call.args[0], seen)
+                if func.attr in ("dup", "makefile") and receiver is not None:
+                    return receiver if func.attr == "dup" else None
+                if func.attr == "open" and self._is_path_expr(func.value):
+                    return file_kind(call, mode_pos=0, buffering_pos=1, temp=False)
+            return None
+        if q in SOCKET_TUPLES and index in SOCKET_TUPLES[q]:
+            return ObjKind(Category.SOCKET, origin=call)
+        if q in FD_TUPLES and index in FD_TUPLES[q]:
+            return ObjKind(Category.FD, origin=call)
+        if (
+            index == 0
+            and isinstance(func, ast.Attribute)
+            and func.attr == "accept"
+            and not call.args
+        ):
+            receiver = self._kind(func.value, seen)
+            if receiver is not None and receiver.category is Category.SOCKET:
+                return ObjKind(Category.SOCKET, origin=call)
+        return None
+
+    def _is_datagram(self, call: ast.Call) -> bool:
+        type_arg = call_arg(call, 1, "type")
+        return type_arg is not None and (
+            self.mentions(type_arg, "socket.SOCK_DGRAM") or self.mentions(type_arg, "socket.SOCK_RAW")
+        )
+
+    def _is_path_expr(self, expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Call):
+            return self.call_qualname(expr) in ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath")
+        if isinstance(expr, ast.Name):
+            bindings = self.bindings_of(expr.id, expr)
+            return bool(bindings) and all(
+                b.kind == "assign" and b.value is not None and b.index is None and self._is_path_expr(b.value)
+                for b in bindings  # type: ignore[union-attr]
+            )
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
+            return self._is_path_expr(expr.left)
+        return False
+
+    # ----------------------------------------------------------------- classes
+    def _attribute_kind(self, expr: ast.Attribute, seen: frozenset[int]) -> ObjKind | None:
+        cls, self_name = self._enclosing_method_class(expr)
+        if cls is None or not isinstance(expr.value, ast.Name) or expr.value.id != self_name:
+            return None
+        values = self.class_attributes(cls).get(expr.attr)
+        if not values:
+            return None
+        return self._agree([self._binding_kind(b, seen) for b in _informative(values)])
+
+    def _enclosing_method_class(self, node: ast.AST) -> tuple[ast.ClassDef | None, str | None]:
+        func = self.enclosing_function(node)
+        while func is not None and not isinstance(func, ast.Lambda):
+            parent = self.parents.get(func)
+            if isinstance(parent, ast.ClassDef):
+                args = func.args  # type: ignore[attr-defined]
+                positional = [*args.posonlyargs, *args.args]
+                if not positional or _is_static(func):
+                    return None, None
+                return parent, positional[0].arg
+            func = self.enclosing_function(func)
+        return None, None
+
+    def class_attributes(self, cls: ast.ClassDef) -> dict[str, list[Binding]]:
+        return self._class_attribute_table.get(cls, {})
+
+    @cached_property
+    def _class_attribute_table(self) -> dict[ast.ClassDef, dict[str, list[Binding]]]:
+        """For each class, every ``self.attr = value`` in its methods and every class-level
+        annotation, so that ``self.sock`` in one method sees its creation in ``__init__``."""
+        table: dict[ast.ClassDef, dict[str, list[Binding]]] = {}
+        for cls in (n for n in ast.walk(self.tree) if isinstance(n, ast.ClassDef)):
+            attrs: dict[str, list[Binding]] = {}
+            for stmt in cls.body:
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    kind = "assign" if stmt.value is not None else "annotation"
+                    attrs.setdefault(stmt.target.id, []).append(
+                        Binding(stmt.target.id, kind, stmt, stmt.value, annotation=stmt.annotation)
+                    )
+            for method in cls.body:
+                if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(method):
+                    continue
+                positional = [*method.args.posonlyargs, *method.args.args]
+                if not positional:
+                    continue
+                self_name = positional[0].arg
+                for node in ast.walk(method):
+                    for target, value, annotation in _attribute_stores(node):
+                        if (
+                            isinstance(target, ast.Attribute)
+                            and isinstance(target.value, ast.Name)
+                            and target.value.id == self_name
+                        ):
+                            kind = "assign" if value is not None else "other"
+                            attrs.setdefault(target.attr, []).append(
+                                Binding(target.attr, kind, node, value, annotation=annotation)
+                            )
+            table[cls] = attrs
+        return table
+
+    # ----------------------------------------------------------------- value flow
+    def uses_after(self, name: str, binding_node: ast.AST) -> list[ast.Name]:
+        """Reads of ``name`` after ``binding_node`` in source order, before the next rebinding,
+        in the same scope."""
+        scope = self.scope_of(binding_node)
+        start = _end_key(binding_node)
+        rebinds = sorted(
+            _pos_key(b.node) for b in scope.bindings.get(name, ()) if _pos_key(b.node) > _pos_key(binding_node)
+        )
+        stop = rebinds[0] if rebinds else None
+        out = []
+        for load in scope.loads.get(name, ()):
+            key = _pos_key(load)
+            if key < start:
+                continue
+            if stop is not None and key >= stop and not self._inside(load, binding_node):
+                continue
+            out.append(load)
+        return sorted(out, key=_pos_key)
+
+    def _inside(self, node: ast.AST, container: ast.AST) -> bool:
+        return any(a is container for a in self.ancestors(node))
+
+
+def _informative(bindings: list[Binding]) -> list[Binding]:
+    """Drop ``x = None`` placeholders: ``self.sock = None`` in ``__init__`` and the real socket
+    assigned in ``connect()`` describe one socket attribute."""
+    return [
+        b
+        for b in bindings
+        if not (
+            b.kind == "assign" and isinstance(b.value, ast.Constant) and b.value.value is None
+        )
+    ]
+
+
+def _end_key(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "end_lineno", 0) or 0, getattr(node, "end_col_offset", 0) or 0)
+
+
+def _in_list(node: ast.AST, body: list[ast.stmt]) -> bool:
+    return any(node is s for s in body)
+
+
+_TRY_NODES: tuple[type[ast.AST], ...] = (ast.Try,) + (
+    (ast.TryStar,) if hasattr(ast, "TryStar") else ()  # type: ignore[attr-defined]
+)
+
+
+def _is_static(func: ast.AST) -> bool:
+    for d in getattr(func, "decorator_list", ()):
+        if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"):
+            return True
+    return False
+
+
+def _attribute_stores(node: ast.AST) -> list[tuple[ast.expr, ast.expr | None, ast.expr | None]]:
+    if isinstance(node, ast.Assign):
+        return [(t, node.value, None) for t in node.targets]
+    if isinstance(node, ast.AnnAssign):
+        return [(node.target, node.value, node.annotation)]
+    if isinstance(node, ast.AugAssign):
+        return [(node.target, None, None)]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [(i.optional_vars, None, None) for i in node.items if i.optional_vars is not None]
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        return [(node.target, None, None)]
+    return []
+
+
+def _string_socket_names(model: ModuleModel) -> set[str]:
+    """Spellings of ``socket.socket`` valid in this module, for string annotations."""
+    names = {"socket.socket", "socket.SocketType", "ssl.SSLSocket"}
+    for b_list in model.module_scope.bindings.values():
+        for b in b_list:
+            if b.kind == "import" and b.qualname in SOCKET_ANNOTATIONS:
+                names.add(b.name)
+            elif b.kind == "import" and b.qualname in ("socket", "ssl"):
+                names.add(f"{b.name}.socket" if b.qualname == "socket" else f"{b.name}.SSLSocket")
+    return names

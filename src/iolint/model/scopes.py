@@ -1,0 +1,267 @@
+"""Scopes, bindings and reads, collected in one walk of the ``ast`` tree.
+
+The model is deliberately flow-insensitive for object kinds (a name has one kind if all its
+bindings agree) and source-ordered for value flow (the uses of a value are the reads of its name
+after the binding and before the next rebinding). Both choices err towards silence: a name bound
+to different things has no kind, and rules stay quiet about it.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+ScopeNode = ast.AST  # Module, FunctionDef, AsyncFunctionDef, Lambda, ClassDef
+
+FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+SCOPE_NODES = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+@dataclass(eq=False)
+class Binding:
+    """One place where a name is bound.
+
+    ``kind`` is one of ``assign``, ``with``, ``walrus``, ``import``, ``param``, ``def``,
+    ``augassign``, ``annotation`` (annotated, no value) or ``other`` (for targets, except
+    names, match captures, deletions: anything whose value the model does not follow).
+    """
+
+    name: str
+    kind: str
+    node: ast.AST
+    value: ast.expr | None = None
+    index: int | None = None
+    qualname: str | None = None
+    annotation: ast.expr | None = None
+
+
+@dataclass(eq=False)
+class Scope:
+    node: ScopeNode
+    parent: Scope | None
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    loads: dict[str, list[ast.Name]] = field(default_factory=dict)
+    children: list[Scope] = field(default_factory=list)
+    declared_global: set[str] = field(default_factory=set)
+
+    @property
+    def is_function(self) -> bool:
+        return isinstance(self.node, FUNCTION_NODES)
+
+    @property
+    def is_class(self) -> bool:
+        return isinstance(self.node, ast.ClassDef)
+
+    def bind(self, binding: Binding) -> None:
+        self.bindings.setdefault(binding.name, []).append(binding)
+
+    def lookup_scope(self, name: str) -> Scope | None:
+        """The scope whose binding of ``name`` a read in this scope sees (LEGB)."""
+        scope: Scope | None = self
+        first = True
+        while scope is not None:
+            # Class bodies are not visible from the functions nested in them.
+            if (first or not scope.is_class) and name in scope.bindings:
+                return scope
+            first = False
+            scope = scope.parent
+        return None
+
+    def iter_descendants(self) -> list[Scope]:
+        out: list[Scope] = []
+        stack = [self]
+        while stack:
+            s = stack.pop()
+            out.append(s)
+            stack.extend(s.children)
+        return out
+
+    def is_read(self, name: str) -> bool:
+        """Whether ``name`` is read in this scope or in a scope nested in it."""
+        return any(name in s.loads for s in self.iter_descendants())
+
+
+def _target_bindings(
+    target: ast.expr, kind: str, node: ast.AST, value: ast.expr | None
+) -> list[Binding]:
+    if isinstance(target, ast.Name):
+        return [Binding(target.id, kind, node, value)]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        out: list[Binding] = []
+        plain = all(isinstance(e, ast.Name) for e in target.elts)
+        for i, elt in enumerate(target.elts):
+            if plain and isinstance(elt, ast.Name):
+                out.append(Binding(elt.id, kind, node, value, index=i))
+            else:
+                out.extend(_target_bindings(_unstar(elt), "other", node, None))
+        return out
+    if isinstance(target, ast.Starred):
+        return _target_bindings(target.value, "other", node, None)
+    return []
+
+
+def _unstar(e: ast.expr) -> ast.expr:
+    return e.value if isinstance(e, ast.Starred) else e
+
+
+@dataclass
+class ScopeIndex:
+    """Everything the single walk records."""
+
+    module_scope: Scope
+    scope_of_node: dict[ast.AST, Scope]
+    parents: dict[ast.AST, ast.AST]
+    calls: list[ast.Call]
+    calls_by_name: dict[str, list[ast.Call]]
+
+
+def _import_bindings(node: ast.Import | ast.ImportFrom) -> list[Binding]:
+    out: list[Binding] = []
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                out.append(Binding(alias.asname, "import", node, qualname=alias.name))
+            else:
+                top = alias.name.split(".", 1)[0]
+                out.append(Binding(top, "import", node, qualname=top))
+        return out
+    if node.level:  # relative imports name project modules, never the stdlib
+        for alias in node.names:
+            out.append(Binding(alias.asname or alias.name, "other", node))
+        return out
+    module = node.module or ""
+    for alias in node.names:
+        if alias.name == "*":
+            continue
+        out.append(
+            Binding(alias.asname or alias.name, "import", node, qualname=f"{module}.{alias.name}")
+        )
+    return out
+
+
+def _bind_arguments(scope: Scope, args: ast.arguments) -> None:
+    all_args = [*args.posonlyargs, *args.args]
+    if args.vararg:
+        all_args.append(args.vararg)
+    all_args.extend(args.kwonlyargs)
+    if args.kwarg:
+        all_args.append(args.kwarg)
+    for a in all_args:
+        scope.bind(Binding(a.arg, "param", a, annotation=a.annotation))
+
+
+def build_index(tree: ast.Module) -> ScopeIndex:
+    module_scope = Scope(tree, None)
+    scope_of_node: dict[ast.AST, Scope] = {}
+    parents: dict[ast.AST, ast.AST] = {}
+    calls: list[ast.Call] = []
+    calls_by_name: dict[str, list[ast.Call]] = {}
+
+    # Each stack item: (node, scope the node is evaluated in).
+    stack: list[tuple[ast.AST, Scope]] = [(tree, module_scope)]
+    while stack:
+        node, scope = stack.pop()
+        scope_of_node[node] = scope
+        inner = scope
+
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            scope.bind(Binding(node.name, "def", node))
+            inner = Scope(node, scope)
+            scope.children.append(inner)
+            # Decorators, defaults, bases and annotations run in the enclosing scope.
+            outer_parts: list[ast.AST] = list(node.decorator_list)
+            if isinstance(node, ast.ClassDef):
+                outer_parts += [*node.bases, *node.keywords]
+            else:
+                outer_parts += [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]
+                if node.returns:
+                    outer_parts.append(node.returns)
+                _bind_arguments(inner, node.args)
+            for part in outer_parts:
+                parents[part] = node
+                stack.append((part, scope))
+            inner_parts: list[ast.AST] = list(node.body)
+            if not isinstance(node, ast.ClassDef):
+                inner_parts.append(node.args)
+            for part in inner_parts:
+                parents[part] = node
+                stack.append((part, inner))
+            continue
+        if isinstance(node, ast.Lambda):
+            inner = Scope(node, scope)
+            scope.children.append(inner)
+            _bind_arguments(inner, node.args)
+            for part in [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]:
+                parents[part] = node
+                stack.append((part, scope))
+            parents[node.body] = node
+            parents[node.args] = node
+            stack.append((node.body, inner))
+            stack.append((node.args, inner))
+            continue
+
+        # Bindings made by statements and expressions.
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                for b in _target_bindings(t, "assign", node, node.value):
+                    scope.bind(b)
+        elif isinstance(node, ast.AnnAssign):
+            if isinstance(node.target, ast.Name):
+                kind = "assign" if node.value is not None else "annotation"
+                scope.bind(
+                    Binding(node.target.id, kind, node, node.value, annotation=node.annotation)
+                )
+        elif isinstance(node, ast.AugAssign):
+            if isinstance(node.target, ast.Name):
+                scope.bind(Binding(node.target.id, "augassign", node, node.value))
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            for b in _target_bindings(node.target, "other", node, None):
+                scope.bind(b)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    for b in _target_bindings(
+                        item.optional_vars, "with", item, item.context_expr
+                    ):
+                        scope.bind(b)
+        elif isinstance(node, ast.NamedExpr):
+            if isinstance(node.target, ast.Name):
+                # PEP 572: a walrus in a comprehension binds in the enclosing function; the
+                # model does not give comprehensions scopes, so this is already right.
+                scope.bind(Binding(node.target.id, "walrus", node, node.value))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for b in _import_bindings(node):
+                scope.bind(b)
+        elif isinstance(node, ast.ExceptHandler):
+            if node.name:
+                scope.bind(Binding(node.name, "other", node))
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            scope.declared_global.update(node.names)
+        elif isinstance(node, ast.Delete):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    scope.bind(Binding(t.id, "other", node))
+        elif isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                scope.loads.setdefault(node.id, []).append(node)
+        elif isinstance(node, ast.Call):
+            calls.append(node)
+            f = node.func
+            fname = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+            if fname is not None:
+                calls_by_name.setdefault(fname, []).append(node)
+        elif _is_match_capture(node):
+            name = getattr(node, "name", None)
+            if isinstance(name, str):
+                scope.bind(Binding(name, "other", node))
+
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+            stack.append((child, scope))
+
+    return ScopeIndex(module_scope, scope_of_node, parents, calls, calls_by_name)
+
+
+def _is_match_capture(node: ast.AST) -> bool:
+    # ast.MatchAs / MatchStar / MatchMapping exist from Python 3.10 on.
+    return type(node).__name__ in ("MatchAs", "MatchStar", "MatchMapping")
