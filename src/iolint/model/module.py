@@ -6,6 +6,7 @@ import ast
 import builtins
 from collections.abc import Iterator
 from functools import cached_property
+from typing import Callable, TypeVar
 
 from iolint.diagnostics import Position
 from iolint.model.kinds import (
@@ -28,6 +29,7 @@ from iolint.model.scopes import FUNCTION_NODES, Binding, Scope, build_index
 from iolint.model.source import SourceText
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
+T = TypeVar("T")
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
@@ -48,6 +50,14 @@ class ModuleModel:
         self.parents = index.parents
         self.calls = index.calls
         self._calls_by_name = index.calls_by_name
+        self._facts: dict[Callable[[ModuleModel], object], object] = {}
+
+    def fact(self, factory: Callable[[ModuleModel], T]) -> T:
+        """A derived fact, computed by ``factory(model)`` once per module and shared by every
+        rule that asks for it (the extension point for family-specific facts)."""
+        if factory not in self._facts:
+            self._facts[factory] = factory(self)
+        return self._facts[factory]  # type: ignore[return-value]
 
     # ----------------------------------------------------------------- positions
     def start(self, node: ast.AST) -> Position:

@@ -1,0 +1,49 @@
+"""Shared test helpers: lint a snippet with the real engine and registry."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterable
+
+from iolint.diagnostics import Diagnostic
+from iolint.engine import lint_text
+from iolint.registry import all_rules
+from iolint.rules.base import RuleOptions
+
+EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>IO\d{3}(?:\s*,\s*IO\d{3})*)")
+
+
+def lint(
+    source: str,
+    codes: Iterable[str] | None = None,
+    options: RuleOptions | None = None,
+    path: str = "snippet.py",
+) -> list[Diagnostic]:
+    """Lint dedented ``source`` with the rules whose code is in ``codes`` (default: every
+    rule enabled by default)."""
+    wanted = set(codes) if codes is not None else None
+    rules = [
+        r()
+        for r in all_rules()
+        if (r.default_enabled if wanted is None else r.code in wanted)
+    ]
+    result = lint_text(textwrap.dedent(source), path, rules, options or RuleOptions())
+    assert not result.internal_errors, result.internal_errors
+    assert result.parse_error is None, result.parse_error
+    return list(result.diagnostics)
+
+
+def codes_at(source: str, codes: Iterable[str] | None = None, **kw: object) -> list[tuple[int, str]]:
+    return [(d.start.line, d.code) for d in lint(source, codes, **kw)]  # type: ignore[arg-type]
+
+
+def expected_markers(text: str) -> set[tuple[int, str]]:
+    """``# expect: IO101`` (or ``IO101, IO102``) on a line marks findings expected there."""
+    out = set()
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = EXPECT.search(line)
+        if m:
+            for code in re.split(r"\s*,\s*", m.group("codes")):
+                out.add((lineno, code))
+    return out
