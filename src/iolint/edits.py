@@ -31,7 +31,19 @@ def indent_unit(model: ModuleModel, stmt: ast.stmt) -> str:
     if "\t" in own:
         return "\t"
     for node in ast.walk(model.tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.While, ast.With, ast.Try)):
+        if isinstance(
+            node,
+            (
+                ast.FunctionDef,
+                ast.AsyncFunctionDef,
+                ast.ClassDef,
+                ast.If,
+                ast.For,
+                ast.While,
+                ast.With,
+                ast.Try,
+            ),
+        ):
             outer = model.source.indentation(node.lineno)
             inner = model.source.indentation(node.body[0].lineno)
             if inner.startswith(outer) and len(inner) > len(outer) and "\t" not in inner:
@@ -57,7 +69,9 @@ def lines_block(model: ModuleModel, indent: str, lines: list[str]) -> str:
     return nl.join((indent + line if i else line) for i, line in enumerate(lines))
 
 
-def insert_after_statement(model: ModuleModel, stmt: ast.stmt, lines: list[str], indent: str) -> Edit:
+def insert_after_statement(
+    model: ModuleModel, stmt: ast.stmt, lines: list[str], indent: str
+) -> Edit:
     """Insert ``lines`` as new lines right after ``stmt`` (which must stand alone)."""
     end = model.end(stmt)
     line_text = model.source.line(end.line)

@@ -45,7 +45,9 @@ def known_code_prefix(prefix: str) -> bool:
     return p == "ALL" or any(r.code.startswith(p) for r in all_rules())
 
 
-def is_enabled(code: str, default_enabled: bool, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
+def is_enabled(
+    code: str, default_enabled: bool, select: tuple[str, ...], ignore: tuple[str, ...]
+) -> bool:
     """ruff's selection semantics: the most specific matching prefix wins, ignore wins a tie.
 
     An opt-in rule (``default_enabled = False``) is enabled only by its full code.

@@ -120,7 +120,9 @@ def write_count_call(model: ModuleModel, call: ast.Call) -> tuple[str, ast.expr 
     """A call returning a possibly short byte count: (label, payload expression)."""
     q = model.call_qualname(call)
     if q in OS_WRITE_COUNT:
-        payload = call_arg(call, 1) if q in ("os.write", "os.pwrite", "os.writev", "os.pwritev") else None
+        payload = (
+            call_arg(call, 1) if q in ("os.write", "os.pwrite", "os.writev", "os.pwritev") else None
+        )
         return q, payload
     if q is None and method_name(call) == "write":
         receiver = receiver_of(call)
@@ -144,7 +146,11 @@ def stream_socket_send(model: ModuleModel, call: ast.Call) -> ObjKind | None:
 
 
 def is_bytes_literal_of_len(node: ast.expr | None, max_len: int) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, bytes) and len(node.value) <= max_len
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, bytes)
+        and len(node.value) <= max_len
+    )
 
 
 def mentions_msg_waitall(model: ModuleModel, call: ast.Call) -> bool:

@@ -72,7 +72,9 @@ class ModuleModel:
         return Position(line, self.source.char_column(line, col))
 
     def text_of(self, node: ast.AST) -> str:
-        return self.source.text[self.source.offset(self.start(node)) : self.source.offset(self.end(node))]
+        return self.source.text[
+            self.source.offset(self.start(node)) : self.source.offset(self.end(node))
+        ]
 
     # ----------------------------------------------------------------- structure
     def calls_named(self, *names: str) -> Iterator[ast.Call]:
@@ -167,7 +169,11 @@ class ModuleModel:
             call_expr = call
         if isinstance(parent, ast.Expr):
             return True
-        if isinstance(parent, ast.Assign) and parent.value is call_expr and len(parent.targets) == 1:
+        if (
+            isinstance(parent, ast.Assign)
+            and parent.value is call_expr
+            and len(parent.targets) == 1
+        ):
             target = parent.targets[0]
             if isinstance(target, ast.Name) and target.id != "_":
                 scope = self.scope_of(parent)
@@ -354,16 +360,24 @@ class ModuleModel:
     def _is_datagram(self, call: ast.Call) -> bool:
         type_arg = call_arg(call, 1, "type")
         return type_arg is not None and (
-            self.mentions(type_arg, "socket.SOCK_DGRAM") or self.mentions(type_arg, "socket.SOCK_RAW")
+            self.mentions(type_arg, "socket.SOCK_DGRAM")
+            or self.mentions(type_arg, "socket.SOCK_RAW")
         )
 
     def _is_path_expr(self, expr: ast.expr) -> bool:
         if isinstance(expr, ast.Call):
-            return self.call_qualname(expr) in ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath")
+            return self.call_qualname(expr) in (
+                "pathlib.Path",
+                "pathlib.PurePath",
+                "pathlib.PosixPath",
+            )
         if isinstance(expr, ast.Name):
             bindings = self.bindings_of(expr.id, expr)
             return bool(bindings) and all(
-                b.kind == "assign" and b.value is not None and b.index is None and self._is_path_expr(b.value)
+                b.kind == "assign"
+                and b.value is not None
+                and b.index is None
+                and self._is_path_expr(b.value)
                 for b in bindings  # type: ignore[union-attr]
             )
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
@@ -410,7 +424,9 @@ class ModuleModel:
                         Binding(stmt.target.id, kind, stmt, stmt.value, annotation=stmt.annotation)
                     )
             for method in cls.body:
-                if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(method):
+                if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(
+                    method
+                ):
                     continue
                 positional = [*method.args.posonlyargs, *method.args.args]
                 if not positional:
@@ -437,7 +453,9 @@ class ModuleModel:
         scope = self.scope_of(binding_node)
         start = _end_key(binding_node)
         rebinds = sorted(
-            _pos_key(b.node) for b in scope.bindings.get(name, ()) if _pos_key(b.node) > _pos_key(binding_node)
+            _pos_key(b.node)
+            for b in scope.bindings.get(name, ())
+            if _pos_key(b.node) > _pos_key(binding_node)
         )
         stop = rebinds[0] if rebinds else None
         out = []
@@ -460,9 +478,7 @@ def _informative(bindings: list[Binding]) -> list[Binding]:
     return [
         b
         for b in bindings
-        if not (
-            b.kind == "assign" and isinstance(b.value, ast.Constant) and b.value.value is None
-        )
+        if not (b.kind == "assign" and isinstance(b.value, ast.Constant) and b.value.value is None)
     ]
 
 

@@ -220,9 +220,7 @@ def build_index(tree: ast.Module) -> ScopeIndex:
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 if item.optional_vars is not None:
-                    for b in _target_bindings(
-                        item.optional_vars, "with", item, item.context_expr
-                    ):
+                    for b in _target_bindings(item.optional_vars, "with", item, item.context_expr):
                         scope.bind(b)
         elif isinstance(node, ast.NamedExpr):
             if isinstance(node.target, ast.Name):
@@ -247,7 +245,13 @@ def build_index(tree: ast.Module) -> ScopeIndex:
         elif isinstance(node, ast.Call):
             calls.append(node)
             f = node.func
-            fname = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+            fname = (
+                f.attr
+                if isinstance(f, ast.Attribute)
+                else f.id
+                if isinstance(f, ast.Name)
+                else None
+            )
             if fname is not None:
                 calls_by_name.setdefault(fname, []).append(node)
         elif _is_match_capture(node):

@@ -1,0 +1,385 @@
+"""The ``iolint`` command line, modelled on ``ruff check``.
+
+Exit codes: 0 no findings, 1 findings, 2 usage or configuration error (and parse errors with
+``--exit-non-zero-on-parse-error``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from iolint import __version__
+from iolint.config import OUTPUT_FORMATS, ConfigError, ConfigResolver, Settings, parse_override
+from iolint.discovery import discover
+from iolint.docs import load_page, page_text
+from iolint.model.source import DecodeError, decode_source
+from iolint.registry import all_rules, known_code_prefix, rule_by_code
+from iolint.report import ReportOptions, renderer
+from iolint.report.common import fix_marker
+from iolint.runner import FileResult, fix_source, lint_source, process_path
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SUBCOMMANDS = ("check", "rule", "version")
+
+
+def _codes(value: str) -> list[str]:
+    codes = [c.strip().upper() for c in value.split(",") if c.strip()]
+    for c in codes:
+        if not known_code_prefix(c):
+            raise argparse.ArgumentTypeError(f"unknown rule code or prefix: {c}")
+    return codes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iolint",
+        description="Find I/O misuse in Python: short writes, EOF spins, non-blocking crashes, "
+        "saves that are not durable.",
+    )
+    parser.add_argument("--version", action="version", version=f"iolint {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    check = sub.add_parser("check", help="lint files and directories (the default command)")
+    check.add_argument("paths", nargs="*", help="files or directories; '-' reads standard input")
+    check.add_argument(
+        "--select", type=_codes, help="rule codes or prefixes to enable (replaces the config)"
+    )
+    check.add_argument(
+        "--extend-select", type=_codes, default=[], help="codes to enable in addition"
+    )
+    check.add_argument("--ignore", type=_codes, default=[], help="codes or prefixes to disable")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        default=None,
+        help="also apply (and show) unsafe fixes",
+    )
+    check.add_argument("--no-unsafe-fixes", dest="unsafe_fixes", action="store_false")
+    check.add_argument(
+        "--diff", action="store_true", help="print the fixes as a diff instead of writing them"
+    )
+    check.add_argument(
+        "--output-format", choices=OUTPUT_FORMATS, help="how to print findings (default: concise)"
+    )
+    check.add_argument(
+        "--statistics", action="store_true", help="print the number of findings per rule"
+    )
+    check.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when there are findings"
+    )
+    check.add_argument(
+        "--exit-non-zero-on-parse-error",
+        action="store_true",
+        help="exit 2 when a file cannot be parsed (it is always reported)",
+    )
+    check.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="FILE|KEY=VALUE",
+        help="a pyproject.toml/iolint.toml to use for every file, or a TOML `key = value` override",
+    )
+    check.add_argument(
+        "--show-settings", action="store_true", help="print the effective settings and exit"
+    )
+    check.add_argument(
+        "--show-files", action="store_true", help="print the files that would be linted and exit"
+    )
+    check.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the result cache"
+    )
+    check.add_argument(
+        "--exclude",
+        type=lambda v: [p for p in v.split(",") if p],
+        help="replace the exclude patterns",
+    )
+    check.add_argument(
+        "--extend-exclude",
+        type=lambda v: [p for p in v.split(",") if p],
+        default=[],
+        help="more exclude patterns",
+    )
+    check.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply excludes to files named on the command line too",
+    )
+    check.add_argument("--target-version", help="the oldest Python the code must run on, e.g. py38")
+    check.add_argument("--stdin-filename", help="the path of the code read from standard input")
+    check.add_argument("--quiet", "-q", action="store_true", help="print findings only, no summary")
+
+    rule = sub.add_parser("rule", help="print a rule's documentation")
+    rule.add_argument("code", nargs="?", help="a rule code such as IO101, or its name")
+    rule.add_argument("--all", action="store_true", help="print every rule")
+    rule.add_argument("--output-format", choices=("text", "json"), default="text")
+
+    sub.add_parser("version", help="print the version")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # `iolint PATH` means `iolint check PATH`, as with ruff's default command.
+    if not args_list or (
+        args_list[0] not in SUBCOMMANDS and args_list[0] not in ("-h", "--help", "--version")
+    ):
+        args_list.insert(0, "check")
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:
+        return EXIT_ERROR if exc.code not in (0, None) else EXIT_CLEAN
+    if args.command == "rule":
+        return _rule_command(args)
+    if args.command == "version":
+        print(f"iolint {__version__}")
+        return EXIT_CLEAN
+    try:
+        return _check(args)
+    except ConfigError as exc:
+        print(f"iolint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(
+            "iolint: interrupted; files already fixed are complete, the others untouched",
+            file=sys.stderr,
+        )
+        return 130
+
+
+def _cli_overrides(args: argparse.Namespace) -> tuple[dict[str, Any], Path | None]:
+    overrides: dict[str, Any] = {}
+    config_file: Path | None = None
+    for item in args.config:
+        path = Path(item)
+        if path.is_file():
+            if config_file is not None:
+                raise ConfigError("--config: only one configuration file may be given")
+            config_file = path
+        elif "=" in item:
+            overrides.update(parse_override(item))
+        else:
+            raise ConfigError(f"--config {item!r}: no such file, and not a `key = value` override")
+    if args.select is not None:
+        overrides["select"] = args.select
+    if args.extend_select:
+        overrides["extend-select"] = args.extend_select
+    if args.ignore:
+        overrides["extend-ignore"] = args.ignore
+    if args.exclude is not None:
+        overrides["exclude"] = args.exclude
+    if args.extend_exclude:
+        overrides["extend-exclude"] = args.extend_exclude
+    if args.target_version:
+        overrides["target-version"] = args.target_version
+    if args.unsafe_fixes is not None:
+        overrides["unsafe-fixes"] = args.unsafe_fixes
+    if args.force_exclude:
+        overrides["force-exclude"] = True
+    return overrides, config_file
+
+
+def _check(args: argparse.Namespace) -> int:
+    overrides, config_file = _cli_overrides(args)
+    resolver = ConfigResolver(cli=overrides, config_file=config_file)
+    paths = args.paths or ["."]
+    first = resolver.for_path(
+        Path(args.stdin_filename or paths[0]) if paths != ["-"] else Path.cwd()
+    )
+    if args.show_settings:
+        print(json.dumps(first.describe(), indent=2))
+        return EXIT_CLEAN
+    output_format = args.output_format or first.output_format or "concise"
+    unsafe = first.unsafe_fixes
+    fixing = args.fix or args.diff
+
+    results: list[FileResult] = []
+    if paths == ["-"]:
+        results.append(_check_stdin(args, resolver, fixing, unsafe))
+    else:
+        files = list(discover(paths, resolver, force_exclude=args.force_exclude))
+        if args.show_files:
+            print("\n".join(str(f) for f in files))
+            return EXIT_CLEAN
+        for path in files:
+            settings = resolver.for_path(path)
+            results.append(
+                process_path(
+                    path, settings, fix=fixing, diff_only=args.diff, unsafe=settings.unsafe_fixes
+                )
+            )
+    return _report(args, results, output_format, unsafe, fixing)
+
+
+def _check_stdin(
+    args: argparse.Namespace, resolver: ConfigResolver, fixing: bool, unsafe: bool
+) -> FileResult:
+    data = sys.stdin.buffer.read()
+    display = args.stdin_filename or "-"
+    path = Path(args.stdin_filename) if args.stdin_filename else None
+    settings = resolver.for_path(path or Path.cwd())
+    try:
+        decoded = decode_source(data)
+    except DecodeError as exc:
+        from iolint.diagnostics import ParseError
+
+        return FileResult(display, parse_error=ParseError(f"cannot decode input: {exc}"))
+    if fixing:
+        result = fix_source(decoded, display, settings, path, data=None, write=False, unsafe=unsafe)
+        if args.fix and not args.diff:
+            # Editors read the fixed code back from standard output.
+            sys.stdout.write(result.source if result.source is not None else decoded.text)
+        return result
+    return lint_source(decoded.text, display, settings, path)
+
+
+def _report(
+    args: argparse.Namespace,
+    results: list[FileResult],
+    output_format: str,
+    unsafe: bool,
+    fixing: bool,
+) -> int:
+    parse_errors = 0
+    for r in results:
+        if r.parse_error is not None:
+            parse_errors += 1
+            pe = r.parse_error
+            print(
+                f"error: Failed to parse {r.path}:{pe.line}:{pe.column + 1}: {pe.message}",
+                file=sys.stderr,
+            )
+        for msg in r.internal_errors:
+            print(f"error: internal error (please report): {msg}", file=sys.stderr)
+        if r.write_error:
+            print(f"error: {r.write_error}", file=sys.stderr)
+    remaining = [d for r in results for d in r.diagnostics]
+    fixed = sum(len(r.fixed) for r in results)
+    stdin_fix = args.paths == ["-"] and args.fix and not args.diff
+
+    if args.diff:
+        diffs = "".join(r.diff for r in results)
+        sys.stdout.write(diffs)
+        n_files = sum(1 for r in results if r.diff)
+        if not args.quiet:
+            print(
+                f"Would fix {fixed} error{'s' if fixed != 1 else ''} in {n_files} file{'s' if n_files != 1 else ''}."
+                if fixed
+                else "No errors would be fixed.",
+                file=sys.stderr,
+            )
+        return EXIT_FINDINGS if fixed and not args.exit_zero else _exit(args, [], parse_errors)
+
+    opts = ReportOptions(unsafe_fixes=unsafe, show_fixes=fixing)
+    if args.statistics:
+        out_stream = sys.stderr if stdin_fix else sys.stdout
+        out_stream.write(_statistics(results, unsafe))
+        return _exit(args, remaining, parse_errors)
+    rendered = renderer(output_format)(results, opts)
+    out = sys.stderr if stdin_fix else sys.stdout
+    out.write(rendered)
+    if output_format in ("concise", "full") and not args.quiet:
+        out.write(_summary(remaining, fixed, unsafe))
+    return _exit(args, remaining, parse_errors)
+
+
+def _exit(args: argparse.Namespace, remaining: list[Any], parse_errors: int) -> int:
+    if parse_errors and args.exit_non_zero_on_parse_error:
+        return EXIT_ERROR
+    if remaining and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _summary(remaining: list[Any], fixed: int, unsafe: bool) -> str:
+    n = len(remaining)
+    if n == 0 and fixed == 0:
+        return "All checks passed!\n"
+    lines = []
+    total = n + fixed
+    if fixed:
+        lines.append(
+            f"Found {total} error{'s' if total != 1 else ''} ({fixed} fixed, {n} remaining)."
+        )
+    else:
+        lines.append(f"Found {n} error{'s' if n != 1 else ''}.")
+    fixable = sum(1 for d in remaining if fix_marker(d, unsafe))
+    hidden = sum(
+        1
+        for d in remaining
+        if not unsafe and d.fix is not None and fix_marker(d, True) and not fix_marker(d, False)
+    )
+    if fixable:
+        hint = f"[*] {fixable} fixable with the `--fix` option"
+        if hidden:
+            hint += f" ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option)"
+        lines.append(hint + ".")
+    elif hidden:
+        lines.append(
+            f"No fixes available ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option)."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _statistics(results: list[FileResult], unsafe: bool) -> str:
+    counts: Counter[str] = Counter()
+    fixable: Counter[str] = Counter()
+    for r in results:
+        for d in r.diagnostics:
+            counts[d.code] += 1
+            if fix_marker(d, unsafe):
+                fixable[d.code] += 1
+    names = {r.code: r.name for r in all_rules()}
+    width = max((len(str(c)) for c in counts.values()), default=1)
+    lines = []
+    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        mark = "[*]" if fixable[code] else "   "
+        lines.append(f"{n:>{width}}\t{code}\t{mark} {names.get(code, '')}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _rule_command(args: argparse.Namespace) -> int:
+    if args.all:
+        rules = list(all_rules())
+    elif args.code:
+        found = rule_by_code(args.code)
+        if found is None:
+            print(f"iolint: error: unknown rule {args.code!r}", file=sys.stderr)
+            return EXIT_ERROR
+        rules = [found]
+    else:
+        print("iolint: error: give a rule code (iolint rule IO101) or --all", file=sys.stderr)
+        return EXIT_ERROR
+    if args.output_format == "json":
+        items = []
+        for r in rules:
+            page = load_page(r.code)
+            items.append(
+                {
+                    "code": r.code,
+                    "name": r.name,
+                    "summary": r.summary,
+                    "fix": r.fix_applicability.value if r.fix_applicability else None,
+                    "default_enabled": r.default_enabled,
+                    "severity": r.severity,
+                    "explanation": page_text(r.code) if page else None,
+                }
+            )
+        print(json.dumps(items if args.all else items[0], indent=2))
+        return EXIT_CLEAN
+    chunks = []
+    for r in rules:
+        text = page_text(r.code)
+        chunks.append(text if text is not None else f"# {r.code} {r.name}\n\n{r.summary}\n")
+    sys.stdout.write("\n".join(chunks))
+    return EXIT_CLEAN
+
+
+__all__ = ["Settings", "main"]

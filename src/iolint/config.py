@@ -1,0 +1,348 @@
+"""Configuration: ``[tool.iolint]`` in ``pyproject.toml``, found by walking up from each file.
+
+Every value is validated; a bad key or value is a :class:`ConfigError` that names the key and
+the file, which the CLI reports with exit code 2.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from iolint.registry import all_rules, is_enabled, known_code_prefix
+from iolint.rules.base import DEFAULT_SAVE_FUNCTIONS, RuleOptions
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10
+    import tomli as tomllib
+
+DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".iolint_cache",
+    ".ipynb_checkpoints",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pyenv",
+    ".pytest_cache",
+    ".pytype",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    ".vscode",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "venv",
+)
+DEFAULT_TARGET = (3, 9)
+OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings for the files under one configuration root."""
+
+    select: tuple[str, ...] = ("IO",)
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    target_version: tuple[int, int] = DEFAULT_TARGET
+    save_functions: str = DEFAULT_SAVE_FUNCTIONS
+    unsafe_fixes: bool = False
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+    output_format: str | None = None
+    # Where the settings came from; patterns are relative to ``root``.
+    config_path: Path | None = field(default=None, compare=False)
+    root: Path = field(default_factory=Path.cwd, compare=False)
+
+    def rule_options(self) -> RuleOptions:
+        return RuleOptions(target_version=self.target_version, save_functions=self.save_functions)
+
+    def enabled_codes(self, path: Path | None = None) -> frozenset[str]:
+        ignore = list(self.ignore)
+        if path is not None:
+            for pattern, codes in self.per_file_ignores:
+                if self.matches(path, pattern, any_component=True):
+                    ignore.extend(codes)
+        select = (*self.select, *self.extend_select)
+        return frozenset(
+            r.code
+            for r in all_rules()
+            if is_enabled(r.code, r.default_enabled, select, tuple(ignore))
+        )
+
+    def matches(self, path: Path, pattern: str, *, any_component: bool = False) -> bool:
+        """gitignore-like matching: a pattern without ``/`` matches the file or directory name
+        (any component of the path relative to the root with ``any_component``, for files
+        named on the command line); a pattern with ``/`` matches the path from the root."""
+        try:
+            rel = path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        pattern = pattern.rstrip("/")
+        if "/" not in pattern:
+            if any_component:
+                return any(fnmatch(part, pattern) for part in rel.split("/"))
+            return fnmatch(path.name, pattern)
+        pattern = pattern.lstrip("./") if pattern.startswith("./") else pattern
+        return fnmatch(rel, pattern) or fnmatch(rel, pattern + "/*") or fnmatch(str(path), pattern)
+
+    def is_excluded(self, path: Path, *, any_component: bool = False) -> bool:
+        return any(
+            self.matches(path, p, any_component=any_component)
+            for p in (*self.exclude, *self.extend_exclude)
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """A plain view for ``--show-settings``."""
+        return {
+            "config": str(self.config_path) if self.config_path else None,
+            "root": str(self.root),
+            "select": list(self.select),
+            "extend-select": list(self.extend_select),
+            "ignore": list(self.ignore),
+            "per-file-ignores": {p: list(c) for p, c in self.per_file_ignores},
+            "exclude": list(self.exclude),
+            "extend-exclude": list(self.extend_exclude),
+            "target-version": f"py{self.target_version[0]}{self.target_version[1]}",
+            "save-functions": self.save_functions,
+            "unsafe-fixes": self.unsafe_fixes,
+            "respect-gitignore": self.respect_gitignore,
+            "force-exclude": self.force_exclude,
+            "output-format": self.output_format,
+            "enabled-rules": sorted(self.enabled_codes()),
+        }
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def parse_target_version(value: object, where: str) -> tuple[int, int]:
+    if isinstance(value, str):
+        m = re.fullmatch(r"py3(\d{1,2})", value.strip().lower())
+        if m:
+            return (3, int(m.group(1)))
+    raise ConfigError(f"{where}: 'target-version' must look like \"py39\", got {value!r}")
+
+
+def target_from_requires_python(spec: str) -> tuple[int, int] | None:
+    """The lower bound of ``requires-python`` (">=3.8", "~=3.10", ">=3.9,<4", "==3.11.*")."""
+    for clause in spec.split(","):
+        m = re.match(r"\s*(>=|~=|==|>)\s*3\.(\d+)", clause)
+        if m:
+            minor = int(m.group(2)) + (1 if m.group(1) == ">" else 0)
+            return (3, minor)
+    return None
+
+
+def _codes(value: object, key: str, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of rule codes, got {value!r}")
+    for v in value:
+        if not known_code_prefix(v):
+            raise ConfigError(f"{where}: '{key}': unknown rule code or prefix {v!r}")
+    return tuple(v.upper() for v in value)
+
+
+def _patterns(value: object, key: str, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of glob patterns, got {value!r}")
+    return tuple(value)
+
+
+def _bool(value: object, key: str, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: '{key}' must be true or false, got {value!r}")
+    return value
+
+
+def _regex(value: object, key: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: '{key}' must be a regular expression string, got {value!r}")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ConfigError(f"{where}: '{key}' is not a valid regular expression: {exc}") from exc
+    return value
+
+
+def apply_table(base: Settings, table: dict[str, Any], where: str) -> Settings:
+    """Validate ``table`` (the ``[tool.iolint]`` section or overrides) onto ``base``."""
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "select":
+            changes["select"] = _codes(value, key, where)
+        elif key == "ignore":
+            changes["ignore"] = _codes(value, key, where)
+        elif key == "extend-select":
+            # Appends, so command-line additions keep the file's own.
+            changes["extend_select"] = base.extend_select + _codes(value, key, where)
+        elif key == "extend-ignore":
+            changes["ignore"] = changes.get("ignore", base.ignore) + _codes(value, key, where)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(
+                    f"{where}: 'per-file-ignores' must be a table of pattern = [codes]"
+                )
+            changes["per_file_ignores"] = tuple(
+                (str(p), _codes(c, f"per-file-ignores.{p}", where)) for p, c in value.items()
+            )
+        elif key == "exclude":
+            changes["exclude"] = _patterns(value, key, where)
+        elif key == "extend-exclude":
+            changes["extend_exclude"] = base.extend_exclude + _patterns(value, key, where)
+        elif key == "target-version":
+            changes["target_version"] = parse_target_version(value, where)
+        elif key == "save-functions":
+            changes["save_functions"] = _regex(value, key, where)
+        elif key == "unsafe-fixes":
+            changes["unsafe_fixes"] = _bool(value, key, where)
+        elif key == "respect-gitignore":
+            changes["respect_gitignore"] = _bool(value, key, where)
+        elif key == "force-exclude":
+            changes["force_exclude"] = _bool(value, key, where)
+        elif key == "output-format":
+            if value not in OUTPUT_FORMATS:
+                raise ConfigError(
+                    f"{where}: 'output-format' must be one of {', '.join(OUTPUT_FORMATS)}, got {value!r}"
+                )
+            changes["output_format"] = value
+        else:
+            raise ConfigError(f"{where}: unknown key '{key}' in [tool.iolint]")
+    return replace(base, **changes)
+
+
+def load_pyproject(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def settings_from_file(path: Path, overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings from one ``pyproject.toml`` (or a standalone ``iolint.toml``/``.iolint.toml``
+    whose top level is the section itself)."""
+    data = load_pyproject(path)
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("iolint", {})
+    else:
+        table = data
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.iolint] must be a table")
+    base = Settings(config_path=path, root=path.parent.resolve())
+    requires = (
+        data.get("project", {}).get("requires-python") if path.name == "pyproject.toml" else None
+    )
+    if isinstance(requires, str):
+        target = target_from_requires_python(requires)
+        if target is not None:
+            base = replace(base, target_version=target)
+    settings = apply_table(base, table, str(path))
+    if overrides:
+        settings = apply_table(settings, overrides, "--config")
+    return settings
+
+
+def _has_iolint_section(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"^\[tool\.iolint[\].]", text, re.MULTILINE) is not None
+
+
+@dataclass
+class ConfigResolver:
+    """Finds the settings for each file: the closest ``pyproject.toml`` with a
+    ``[tool.iolint]`` section wins; without one, the closest ``pyproject.toml`` supplies
+    ``requires-python``. ``--config FILE`` pins one file for everything."""
+
+    cli: dict[str, Any] = field(default_factory=dict)
+    config_file: Path | None = None
+    _cache: dict[Path, Settings] = field(default_factory=dict)
+
+    def for_path(self, path: Path) -> Settings:
+        if self.config_file is not None:
+            return self._load(self.config_file)
+        directory = path.resolve()
+        if not directory.is_dir():
+            directory = directory.parent
+        return self._for_dir(directory)
+
+    def _for_dir(self, directory: Path) -> Settings:
+        if directory in self._cache:
+            return self._cache[directory]
+        chain: list[Path] = []
+        found: Settings | None = None
+        fallback: Path | None = None
+        d: Path | None = directory
+        while d is not None:
+            if d in self._cache:
+                found = self._cache[d]
+                break
+            chain.append(d)
+            candidate = d / "pyproject.toml"
+            if candidate.is_file():
+                if _has_iolint_section(candidate):
+                    found = self._load(candidate)
+                    break
+                if fallback is None:
+                    fallback = candidate
+            d = d.parent if d.parent != d else None
+        if found is None:
+            found = self._load(fallback) if fallback is not None else self._defaults()
+        for c in chain:
+            self._cache[c] = found
+        return found
+
+    def _defaults(self) -> Settings:
+        return apply_table(Settings(), self.cli, "command line") if self.cli else Settings()
+
+    def _load(self, path: Path) -> Settings:
+        key = path.resolve()
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        settings = settings_from_file(path)
+        if self.cli:
+            settings = apply_table(settings, self.cli, "command line")
+        self._cache[key] = settings
+        return settings
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """``--config "target-version = 'py38'"`` or ``--config select=["IO1"]``: one TOML line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--config {text!r}: not a TOML `key = value`: {exc}") from exc
+    return data
+
+
+def rule_codes() -> list[str]:
+    return [r.code for r in all_rules()]

@@ -1,0 +1,95 @@
+"""Which files to lint: Python files under the given paths, minus excludes and what
+``.gitignore`` files ignore."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from iolint.config import ConfigResolver
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+
+@dataclass
+class _GitIgnores:
+    """``.gitignore`` files met on the way down (and above the start, up to the repository
+    root), each applying to paths below its own directory."""
+
+    specs: dict[Path, pathspec.PathSpec | None] = field(default_factory=dict)
+
+    def _spec(self, directory: Path) -> pathspec.PathSpec | None:
+        if directory not in self.specs:
+            gi = directory / ".gitignore"
+            spec = None
+            if gi.is_file():
+                try:
+                    lines = gi.read_text(encoding="utf-8", errors="replace").splitlines()
+                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+                except (OSError, ValueError):
+                    spec = None
+            self.specs[directory] = spec
+        return self.specs[directory]
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        path = path.resolve()
+        for directory in path.parents:
+            spec = self._spec(directory)
+            if spec is not None:
+                rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+                if spec.match_file(rel):
+                    return True
+            if (directory / ".git").exists():
+                break
+        return False
+
+
+def discover(
+    paths: list[str], resolver: ConfigResolver, *, force_exclude: bool = False
+) -> Iterator[Path]:
+    """Files to lint, in a stable order. Explicitly named files are always linted unless
+    ``force_exclude`` (for pre-commit, which passes every changed file) and they are excluded.
+    """
+    gitignores = _GitIgnores()
+    seen: set[Path] = set()
+    for raw in paths:
+        root = Path(raw)
+        if root.is_file() or not root.exists():
+            settings = resolver.for_path(root)
+            if (force_exclude or settings.force_exclude) and (
+                settings.is_excluded(root, any_component=True)
+                or (settings.respect_gitignore and gitignores.ignored(root, False))
+            ):
+                continue
+            if root not in seen:
+                seen.add(root)
+                yield root
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            base = Path(dirpath)
+            settings = resolver.for_path(base)
+            kept = []
+            for d in sorted(dirnames):
+                sub = base / d
+                if settings.is_excluded(sub):
+                    continue
+                if settings.respect_gitignore and gitignores.ignored(sub, True):
+                    continue
+                kept.append(d)
+            dirnames[:] = kept
+            for name in sorted(filenames):
+                if not name.endswith(PYTHON_SUFFIXES):
+                    continue
+                path = base / name
+                file_settings = resolver.for_path(path)
+                if file_settings.is_excluded(path):
+                    continue
+                if file_settings.respect_gitignore and gitignores.ignored(path, False):
+                    continue
+                if path not in seen:
+                    seen.add(path)
+                    yield path

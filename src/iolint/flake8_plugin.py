@@ -1,0 +1,93 @@
+"""The flake8 adapter: flake8 hands us the ``ast`` tree and the lines, we hand back findings.
+
+It never raises: a crash in a plugin aborts the user's whole flake8 run. A file the analysis
+cannot handle is skipped (flake8 reports real syntax errors itself, as E999). flake8 applies
+``# noqa``, ``--select``/``--ignore`` and per-file ignores itself, so the plugin reports every
+enabled finding and leaves the filtering to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import logging
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+from iolint import __version__
+from iolint.config import ConfigError, parse_target_version
+from iolint.engine import lint_text
+from iolint.registry import all_rules
+from iolint.rules.base import DEFAULT_SAVE_FUNCTIONS, Rule, RuleOptions
+
+LOG = logging.getLogger(__name__)
+
+
+class Flake8Plugin:
+    name = "iolint"
+    version = __version__
+
+    # flake8's plugin API passes options through class attributes set in parse_options();
+    # they are written once per run, before any file is checked.
+    _options: ClassVar[RuleOptions] = RuleOptions()
+    _rules: ClassVar[tuple[Rule, ...] | None] = None
+
+    def __init__(self, tree: ast.AST, filename: str = "", lines: list[str] | None = None) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, parser: Any) -> None:
+        parser.add_option(
+            "--iolint-target-version",
+            default=None,
+            parse_from_config=True,
+            help="iolint: the oldest Python the code runs on, e.g. py38 (default py39)",
+        )
+        parser.add_option(
+            "--iolint-save-functions",
+            default=DEFAULT_SAVE_FUNCTIONS,
+            parse_from_config=True,
+            help="iolint: regex of function names that save state durably (IO306/IO307)",
+        )
+        # Opt-in rules stay off unless selected explicitly (--extend-select IO308).
+        opt_in = [r.code for r in all_rules() if not r.default_enabled]
+        if opt_in:
+            parser.extend_default_ignore(opt_in)
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        target = getattr(options, "iolint_target_version", None)
+        try:
+            version = parse_target_version(target, "--iolint-target-version") if target else (3, 9)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
+        cls._options = RuleOptions(
+            target_version=version,
+            save_functions=getattr(options, "iolint_save_functions", None)
+            or DEFAULT_SAVE_FUNCTIONS,
+        )
+        cls._rules = tuple(r() for r in all_rules())
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
+        try:
+            yield from self._run()
+        except Exception:  # never abort the user's flake8 run
+            LOG.debug("iolint failed on %s", self.filename, exc_info=True)
+
+    def _run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
+        if not isinstance(self.tree, ast.Module):
+            return
+        rules = self._rules if self._rules is not None else tuple(r() for r in all_rules())
+        if self.lines is not None:
+            text = "".join(self.lines)
+        else:
+            try:
+                with open(self.filename, encoding="utf-8") as f:
+                    text = f.read()
+            except (OSError, UnicodeDecodeError):
+                return
+        result = lint_text(text, self.filename, rules, self._options, tree=self.tree, noqa=False)
+        for d in result.diagnostics:
+            yield d.start.line, d.start.column, f"{d.code} {d.message}", type(self)
