@@ -270,7 +270,7 @@ def _report(
         n_files = sum(1 for r in results if r.diff)
         if not args.quiet:
             print(
-                f"Would fix {fixed} error{'s' if fixed != 1 else ''} in {n_files} file{'s' if n_files != 1 else ''}."
+                f"Would fix {_plural(fixed, 'error')} in {_plural(n_files, 'file')}."
                 if fixed
                 else "No errors would be fixed.",
                 file=sys.stderr,
@@ -305,27 +305,28 @@ def _summary(remaining: list[Any], fixed: int, unsafe: bool) -> str:
     lines = []
     total = n + fixed
     if fixed:
-        lines.append(
-            f"Found {total} error{'s' if total != 1 else ''} ({fixed} fixed, {n} remaining)."
-        )
+        lines.append(f"Found {_plural(total, 'error')} ({fixed} fixed, {n} remaining).")
     else:
-        lines.append(f"Found {n} error{'s' if n != 1 else ''}.")
+        lines.append(f"Found {_plural(n, 'error')}.")
     fixable = sum(1 for d in remaining if fix_marker(d, unsafe))
-    hidden = sum(
-        1
-        for d in remaining
-        if not unsafe and d.fix is not None and fix_marker(d, True) and not fix_marker(d, False)
+    hidden = (
+        0
+        if unsafe
+        else sum(1 for d in remaining if fix_marker(d, True) and not fix_marker(d, False))
     )
+    hidden_fixes = _plural(hidden, "hidden fix", "hidden fixes")
+    note = f"{hidden_fixes} can be enabled with the `--unsafe-fixes` option"
     if fixable:
-        hint = f"[*] {fixable} fixable with the `--fix` option"
-        if hidden:
-            hint += f" ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option)"
-        lines.append(hint + ".")
-    elif hidden:
         lines.append(
-            f"No fixes available ({hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with the `--unsafe-fixes` option)."
+            f"[*] {fixable} fixable with the `--fix` option" + (f" ({note})." if hidden else ".")
         )
+    elif hidden:
+        lines.append(f"No fixes available ({note}).")
     return "\n".join(lines) + "\n"
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
 def _statistics(results: list[FileResult], unsafe: bool) -> str:

@@ -225,8 +225,9 @@ def apply_table(base: Settings, table: dict[str, Any], where: str) -> Settings:
             changes["force_exclude"] = _bool(value, key, where)
         elif key == "output-format":
             if value not in OUTPUT_FORMATS:
+                choices = ", ".join(OUTPUT_FORMATS)
                 raise ConfigError(
-                    f"{where}: 'output-format' must be one of {', '.join(OUTPUT_FORMATS)}, got {value!r}"
+                    f"{where}: 'output-format' must be one of {choices}, got {value!r}"
                 )
             changes["output_format"] = value
         else:

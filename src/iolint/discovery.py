@@ -20,9 +20,9 @@ class _GitIgnores:
     """``.gitignore`` files met on the way down (and above the start, up to the repository
     root), each applying to paths below its own directory."""
 
-    specs: dict[Path, pathspec.PathSpec | None] = field(default_factory=dict)
+    specs: dict[Path, pathspec.GitIgnoreSpec | None] = field(default_factory=dict)
 
-    def _spec(self, directory: Path) -> pathspec.PathSpec | None:
+    def _spec(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
         if directory not in self.specs:
             gi = directory / ".gitignore"
             spec = None

@@ -9,6 +9,7 @@ read-only file, ``KeyboardInterrupt``).
 from __future__ import annotations
 
 import ast
+import contextlib
 import errno
 import os
 import stat
@@ -203,10 +204,8 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> N
             os.chmod(tmp, stat.S_IMODE(st.st_mode))
         os.replace(tmp, real)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         if isinstance(exc, OSError):
             raise FixWriteError(
                 f"cannot write {path}: {exc.strerror or exc}; left unchanged"

@@ -65,8 +65,8 @@ class ModuleModel:
         return Position(line, self.source.char_column(line, getattr(node, "col_offset", 0)))
 
     def end(self, node: ast.AST) -> Position:
-        line = getattr(node, "end_lineno", None) or getattr(node, "lineno", 1)
-        col = getattr(node, "end_col_offset", None)
+        line: int = int(getattr(node, "end_lineno", None) or getattr(node, "lineno", 1))
+        col: int | None = getattr(node, "end_col_offset", None)
         if col is None:
             return self.start(node)
         return Position(line, self.source.char_column(line, col))
@@ -137,11 +137,11 @@ class ModuleModel:
         out: list[ast.stmt] = []
         child = node
         for anc in self.ancestors(node):
-            if isinstance(anc, FUNCTION_NODES) or isinstance(anc, ast.ClassDef):
+            if isinstance(anc, (*FUNCTION_NODES, ast.ClassDef)):
                 break
-            if isinstance(anc, _LOOPS) and _in_list(child, anc.body):
-                out.append(anc)
-            elif isinstance(anc, ast.While) and child is anc.test:
+            if (isinstance(anc, _LOOPS) and _in_list(child, anc.body)) or (
+                isinstance(anc, ast.While) and child is anc.test
+            ):
                 out.append(anc)
             child = anc
         return out
@@ -151,10 +151,10 @@ class ModuleModel:
         out: list[ast.Try] = []
         child = node
         for anc in self.ancestors(node):
-            if isinstance(anc, FUNCTION_NODES) or isinstance(anc, ast.ClassDef):
+            if isinstance(anc, (*FUNCTION_NODES, ast.ClassDef)):
                 break
-            if isinstance(anc, _TRY_NODES) and _in_list(child, anc.body):
-                out.append(anc)  # type: ignore[arg-type]
+            if isinstance(anc, ast.Try) and _in_list(child, anc.body):
+                out.append(anc)
             child = anc
         return out
 
@@ -488,11 +488,6 @@ def _end_key(node: ast.AST) -> tuple[int, int]:
 
 def _in_list(node: ast.AST, body: list[ast.stmt]) -> bool:
     return any(node is s for s in body)
-
-
-_TRY_NODES: tuple[type[ast.AST], ...] = (ast.Try,) + (
-    (ast.TryStar,) if hasattr(ast, "TryStar") else ()  # type: ignore[attr-defined]
-)
 
 
 def _is_static(func: ast.AST) -> bool:
