@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import enum
 from dataclasses import dataclass, field
+from typing import Callable
 
 from iolint.model.io_calls import ReadCall
 from iolint.model.module import ModuleModel
@@ -40,7 +41,18 @@ NON_EOF_EXCEPTIONS = frozenset(
 )
 _EXIT_CALLS = frozenset({"sys.exit", "os._exit", "builtins.exit", "builtins.quit", "os.abort"})
 _SAFE_METHODS = frozenset(
-    {"strip", "rstrip", "lstrip", "decode", "lower", "upper", "startswith", "endswith", "find", "count"}
+    {
+        "strip",
+        "rstrip",
+        "lstrip",
+        "decode",
+        "lower",
+        "upper",
+        "startswith",
+        "endswith",
+        "find",
+        "count",
+    }
 )
 
 
@@ -78,6 +90,8 @@ class EofVerdict:
     binding_statement: ast.stmt | None
     returns_count: bool
     wrong_sentinel: str | None
+    # EOF tested as ``data == 0`` (never true for bytes): the root cause IO105 reports.
+    bytes_compared_with_zero: bool = False
 
 
 @dataclass
@@ -90,6 +104,7 @@ class _LoopFacts:
     static_names: set[str]
     varying_names: set[str]
     wrong_sentinel: list[str] = field(default_factory=list)
+    bytes_compared_with_zero: bool = False
 
 
 def _walk_loop(loop: ast.While) -> list[ast.AST]:
@@ -114,7 +129,11 @@ def _result_binding(model: ModuleModel, call: ast.Call) -> tuple[str | None, ast
         target = parent.targets[0]
         if isinstance(target, ast.Name):
             return target.id, parent
-    if isinstance(parent, ast.AnnAssign) and parent.value is call and isinstance(parent.target, ast.Name):
+    if (
+        isinstance(parent, ast.AnnAssign)
+        and parent.value is call
+        and isinstance(parent.target, ast.Name)
+    ):
         return parent.target.id, parent
     if isinstance(parent, ast.NamedExpr) and isinstance(parent.target, ast.Name):
         return parent.target.id, model.statement_of(parent)
@@ -153,6 +172,11 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
         ):
             accumulators.add(node.target.id)
             accumulating.add(node.target)
+        elif _advances_by_read(node, is_read_value):
+            # ``view = view[n:]`` with the count just read: an empty read advances nothing.
+            target = node.targets[0]  # type: ignore[attr-defined]
+            accumulators.add(target.id)
+            accumulating.add(target)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             changed.add(node.name)
         elif (
@@ -161,9 +185,17 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
             and isinstance(node.func.value, ast.Name)
         ):
             owner = node.func.value.id
-            if node.func.attr in ("extend", "write") and len(node.args) == 1 and is_read_value(node.args[0]):
+            if (
+                node.func.attr in ("extend", "write")
+                and len(node.args) == 1
+                and is_read_value(node.args[0])
+            ):
                 accumulators.add(owner)
-            elif node.func.attr not in _SAFE_METHODS and node.func.attr not in ("getvalue", "hex", "tobytes"):
+            elif node.func.attr not in _SAFE_METHODS and node.func.attr not in (
+                "getvalue",
+                "hex",
+                "tobytes",
+            ):
                 changed.add(owner)  # any other method call may mutate the object
     for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -174,6 +206,23 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
         changed.discard(name)
     facts.static_names = accumulators - changed
     facts.varying_names = changed
+
+
+def _advances_by_read(node: ast.AST, is_read_value: Callable[[ast.AST | None], bool]) -> bool:
+    """``x = x[n:]`` where ``n`` is what was read (a count of 0 at EOF)."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+        return False
+    target, value = node.targets[0], node.value
+    return (
+        isinstance(target, ast.Name)
+        and isinstance(value, ast.Subscript)
+        and isinstance(value.value, ast.Name)
+        and value.value.id == target.id
+        and isinstance(value.slice, ast.Slice)
+        and value.slice.upper is None
+        and value.slice.step is None
+        and is_read_value(value.slice.lower)
+    )
 
 
 def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
@@ -255,6 +304,17 @@ def _eval_compare(facts: _LoopFacts, expr: ast.Compare) -> _Val:
                     and other.value is None
                 ):
                     facts.wrong_sentinel.append("`is None`")
+                if (
+                    side.kind == "known"
+                    and side.data
+                    and isinstance(side.value, bytes)
+                    and isinstance(other, ast.Constant)
+                    and type(other.value) is int
+                    and other.value == 0
+                ):
+                    # ``data == 0``: IO105 reports this comparison, and its fix (``not data``)
+                    # is the missing EOF test.
+                    facts.bytes_compared_with_zero = True
     result: _Val = _Val("known", True, False)
     for op, va, vb in zip(expr.ops, values, values[1:]):
         step = _combine(va, vb, lambda a, b, op=op: _compare(op, a, b))
@@ -263,7 +323,9 @@ def _eval_compare(facts: _LoopFacts, expr: ast.Compare) -> _Val:
         if step.kind != "known":
             result = step if result.kind == "known" or step.kind == "unknown" else result
         else:
-            result = _Val("known", True, step.data or result.data) if result.kind == "known" else result
+            result = (
+                _Val("known", True, step.data or result.data) if result.kind == "known" else result
+            )
     return result
 
 
@@ -309,7 +371,12 @@ def _eval_boolop(facts: _LoopFacts, expr: ast.BoolOp) -> _Val:
 
 def _eval_call(facts: _LoopFacts, expr: ast.Call) -> _Val:
     func = expr.func
-    if isinstance(func, ast.Name) and func.id in ("len", "bool") and len(expr.args) == 1 and not expr.keywords:
+    if (
+        isinstance(func, ast.Name)
+        and func.id in ("len", "bool")
+        and len(expr.args) == 1
+        and not expr.keywords
+    ):
         if facts.model.qualname(func) != f"builtins.{func.id}":
             return _UNKNOWN
         v = _eval(facts, expr.args[0])
@@ -379,9 +446,9 @@ def _exit_nodes(facts: _LoopFacts) -> list[ast.AST]:
             loops = model.enclosing_loops(node)
             if loops and loops[0] is loop:
                 exits.append(node)
-        elif isinstance(node, (ast.Return, ast.Raise)):
-            exits.append(node)
-        elif isinstance(node, ast.Call) and model.call_qualname(node) in _EXIT_CALLS:
+        elif isinstance(node, (ast.Return, ast.Raise)) or (
+            isinstance(node, ast.Call) and model.call_qualname(node) in _EXIT_CALLS
+        ):
             exits.append(node)
     return exits
 
@@ -403,7 +470,11 @@ def _guard_truths(facts: _LoopFacts, exit_node: ast.AST) -> list[Truth]:
             if names is not None and all(n in NON_EOF_EXCEPTIONS for n in names):
                 truths.append(Truth.FALSE)
                 try_node = model.parent(anc)
-                if "EOFError" in names and try_node is not None and _contains(try_node, facts.read.call):
+                if (
+                    "EOFError" in names
+                    and try_node is not None
+                    and _contains(try_node, facts.read.call)
+                ):
                     facts.wrong_sentinel.append("`except EOFError`")
             else:
                 truths.append(Truth.UNKNOWN)
@@ -481,4 +552,5 @@ def analyze_eof(model: ModuleModel, read: ReadCall) -> EofVerdict | None:
         stmt,
         not read.returns_bytes,
         facts.wrong_sentinel[0] if facts.wrong_sentinel else None,
+        facts.bytes_compared_with_zero,
     )

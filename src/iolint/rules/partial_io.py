@@ -51,7 +51,9 @@ def _simple_expr(node: ast.expr | None) -> bool:
 class UncheckedWriteCount(Rule):
     code = "IO101"
     name = "unchecked-write-count"
-    summary = "The byte count returned by a low-level write is discarded; a short write loses the rest."
+    summary = (
+        "The byte count returned by a low-level write is discarded; a short write loses the rest."
+    )
     fix_applicability = Applicability.UNSAFE
     triggers = ("write", "sendfile", "splice", "copy_file_range")
 
@@ -78,20 +80,21 @@ class UncheckedWriteCount(Rule):
         stmt = model.parent(call)
         if not isinstance(stmt, ast.Expr) or not stands_alone(model, stmt) or call.keywords:
             return None
+        target: ast.expr | None
         if label == "os.write" and len(call.args) == 2:
             target, payload = call.args
         elif label == "raw write()" and len(call.args) == 1:
             target, payload = receiver_of(call), call.args[0]
         else:
             return None
-        if not _simple_expr(target) or isinstance(payload, ast.Starred):
+        if target is None or not _simple_expr(target) or isinstance(payload, ast.Starred):
             return None
         view = fresh_name(model, "_pending")
         indent = model.source.indentation(model.start(stmt).line)
         step = indent_unit(model, stmt)
         func = model.text_of(call.func)
         if label == "os.write":
-            advance = f"{func}({model.text_of(target)}, {view})"  # type: ignore[arg-type]
+            advance = f"{func}({model.text_of(target)}, {view})"
         else:
             advance = f"{func}({view})"
         lines = [
@@ -145,7 +148,15 @@ def _module_may_use_nonblocking(model: ModuleModel) -> bool:
     text = model.source.text
     return any(
         word in text
-        for word in ("setblocking", "settimeout", "SOCK_NONBLOCK", "set_blocking", "O_NONBLOCK", "selectors", "asyncio")
+        for word in (
+            "setblocking",
+            "settimeout",
+            "SOCK_NONBLOCK",
+            "set_blocking",
+            "O_NONBLOCK",
+            "selectors",
+            "asyncio",
+        )
     )
 
 
@@ -171,7 +182,10 @@ def _is_struct_instance(model: ModuleModel, expr: ast.expr) -> bool:
     if isinstance(expr, ast.Name):
         bindings = model.bindings_of(expr.id, expr)
         return bool(bindings) and all(
-            b.kind == "assign" and b.value is not None and b.index is None and _is_struct_instance(model, b.value)
+            b.kind == "assign"
+            and b.value is not None
+            and b.index is None
+            and _is_struct_instance(model, b.value)
             for b in bindings or ()
         )
     if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
@@ -189,19 +203,41 @@ def _is_struct_instance(model: ModuleModel, expr: ast.expr) -> bool:
 
 
 def _fixed_subscript(node: ast.AST, value: ast.AST) -> str | None:
-    """``x[3]`` -> "index", ``x[2:6]`` -> "slice" when bounds are literals, else None."""
-    if not isinstance(node, ast.Subscript) or node.value is not value or not isinstance(node.ctx, ast.Load):
+    """``x[3]`` -> "index"; ``x[4:8]``/``x[4:]`` -> "slice" (literal bounds that skip a fixed
+    prefix); ``x[:4]``/``x[0:4]`` -> "prefix"; else None.
+
+    A prefix slice alone assumes nothing (it is whatever arrived, cut to at most k bytes: a
+    preview, a magic-number test); it matters only when it is decoded as a fixed-size record.
+    """
+    if (
+        not isinstance(node, ast.Subscript)
+        or node.value is not value
+        or not isinstance(node.ctx, ast.Load)
+    ):
         return None
     s = node.slice
     if literal_int(s) is not None or (
-        isinstance(s, ast.UnaryOp) and isinstance(s.op, ast.USub) and literal_int(s.operand) is not None
+        isinstance(s, ast.UnaryOp)
+        and isinstance(s.op, ast.USub)
+        and literal_int(s.operand) is not None
     ):
         return "index"
     if isinstance(s, ast.Slice) and s.step is None and (s.lower or s.upper):
         bounds = [b for b in (s.lower, s.upper) if b is not None]
-        if all(literal_int(b) is not None for b in bounds):
-            return "slice"
+        if not all(literal_int(b) is not None for b in bounds):
+            return None
+        lower = literal_int(s.lower) if s.lower is not None else 0
+        return "slice" if lower is not None and lower > 0 else "prefix"
     return None
+
+
+# What each kind of sink raises on a short buffer; a handler for it shows the author expects
+# short input there (int.from_bytes raises nothing: it silently decodes a smaller number).
+_SINK_ERRORS = {
+    "struct": ("struct.error",),
+    "a fixed index": ("builtins.IndexError",),
+    "fixed-size unpacking": ("builtins.ValueError",),
+}
 
 
 def _sink(model: ModuleModel, value: ast.expr) -> str | None:
@@ -210,6 +246,11 @@ def _sink(model: ModuleModel, value: ast.expr) -> str | None:
     if isinstance(parent, ast.Call) and _is_struct_sink(model, parent, value):
         return f"`{model.text_of(parent.func)}()`"
     sub = _fixed_subscript(parent, value) if parent is not None else None
+    if sub in ("slice", "prefix") and parent is not None:
+        # ``struct.unpack(">I", data[:4])``: the slice is decoded as a fixed-size record.
+        outer = model.parent(parent)
+        if isinstance(outer, ast.Call) and _is_struct_sink(model, outer, parent):
+            return f"`{model.text_of(outer.func)}()`"
     if sub == "index":
         return "a fixed index"
     if sub == "slice":
@@ -218,6 +259,21 @@ def _sink(model: ModuleModel, value: ast.expr) -> str | None:
         if any(isinstance(t, (ast.Tuple, ast.List)) for t in parent.targets):
             return "fixed-size unpacking"
     return None
+
+
+def _sink_error_handled(model: ModuleModel, use: ast.AST, sink: str) -> bool:
+    """The sink sits in a ``try`` that catches exactly the error a short buffer raises there."""
+    errors = _SINK_ERRORS.get("struct" if sink.startswith("`") else sink)
+    if not errors:
+        return False
+    for try_node in model.enclosing_trys(use):
+        for handler in try_node.handlers:
+            if handler.type is None:
+                continue
+            types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            if any(model.qualname(t) in errors for t in types):
+                return True
+    return False
 
 
 def _guarded(model: ModuleModel, name: str, bind: ast.AST, use: ast.Name, sink: str) -> bool:
@@ -230,7 +286,11 @@ def _guarded(model: ModuleModel, name: str, bind: ast.AST, use: ast.Name, sink: 
         if not lo < key < hi or load is use:
             continue
         parent = model.parent(load)
-        if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) and parent.func.id == "len":
+        if (
+            isinstance(parent, ast.Call)
+            and isinstance(parent.func, ast.Name)
+            and parent.func.id == "len"
+        ):
             return True
         if isinstance(parent, ast.Compare):
             return True
@@ -285,12 +345,16 @@ class ShortReadAssumed(Rule):
                 return None
             for use in model.uses_after(buffer.id, stmt):
                 sink = _sink(model, use)
-                if sink is not None and sink.startswith("`"):
+                if (
+                    sink is not None
+                    and sink.startswith("`")
+                    and not _sink_error_handled(model, use, sink)
+                ):
                     return sink
             return None
         sink = _sink(model, call)
         if sink is not None:
-            return sink
+            return None if _sink_error_handled(model, call, sink) else sink
         parent = model.parent(call)
         if isinstance(parent, (ast.Assign, ast.NamedExpr)):
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
@@ -299,7 +363,11 @@ class ShortReadAssumed(Rule):
             name = targets[0].id
             for use in model.uses_after(name, parent):
                 sink = _sink(model, use)
-                if sink is not None and not _guarded(model, name, parent, use, sink):
+                if (
+                    sink is not None
+                    and not _guarded(model, name, parent, use, sink)
+                    and not _sink_error_handled(model, use, sink)
+                ):
                     return sink
         return None
 
@@ -321,7 +389,9 @@ class EofNotHandled(Rule):
             if read is None:
                 continue
             verdict = analyze_eof(model, read)
-            if verdict is None:
+            if verdict is None or verdict.bytes_compared_with_zero:
+                # One bug, one diagnostic: ``if data == 0: break`` is reported by IO105,
+                # whose fix turns it into the EOF test this loop lacks.
                 continue
             if verdict.wrong_sentinel:
                 message = (
@@ -367,39 +437,62 @@ def _zero(node: ast.expr) -> bool:
     return literal_int(node) == 0
 
 
-def _io_result(model: ModuleModel, expr: ast.expr, at: ast.AST) -> tuple[str, bool] | None:
-    """(label, returns_bytes) when ``expr`` is the result of an os/socket call, directly or
-    through the latest binding of a name before ``at``."""
+def _io_result(model: ModuleModel, expr: ast.expr) -> tuple[str, bool] | None:
+    """(label, returns_bytes) when ``expr`` surely is the result of an os/socket call: the call
+    itself, or a local name every binding of which is such a call (``fd = -1`` as the code's own
+    "not opened" sentinel, or any other binding, makes the name's value unknown)."""
     if isinstance(expr, ast.Call):
         q = model.call_qualname(expr)
         if q in _C_RESULT_CALLS:
             return q, q in ("os.read", "os.pread")
         read = classify_read(model, expr)
         if read is not None:
+            # An unknown receiver's recv(n) is socket-like for EOF and short reads only: what
+            # it returns is not known well enough to call a comparison dead.
+            if read.receiver_kind is None and not read.label.startswith("os."):
+                return None
             return read.label, read.returns_bytes
-        if stream_socket_send(model, expr) is not None or (
-            method_name(expr) in ("send", "sendto", "sendmsg")
-            and (k := model.kind_of(receiver_of(expr))) is not None  # type: ignore[arg-type]
-            and k.category is Category.SOCKET
-        ):
-            return f"{method_name(expr)}()", False
+        if method_name(expr) in ("send", "sendto", "sendmsg"):
+            receiver = receiver_of(expr)
+            kind = model.kind_of(receiver) if receiver is not None else None
+            if kind is not None and kind.category is Category.SOCKET:
+                return f"{method_name(expr)}()", False
         return None
     if isinstance(expr, ast.Name):
         scope = model.scope_of(expr)
-        owner = scope.lookup_scope(expr.id)
-        if owner is not scope:
+        if (
+            not scope.is_function
+            or scope.lookup_scope(expr.id) is not scope
+            or expr.id in scope.declared_global
+        ):
             return None
-        before = [
-            b
-            for b in scope.bindings.get(expr.id, ())
-            if (getattr(b.node, "lineno", 0), getattr(b.node, "col_offset", 0)) < (expr.lineno, expr.col_offset)
-        ]
-        if not before:
-            return None
-        latest = max(before, key=lambda b: (getattr(b.node, "lineno", 0), getattr(b.node, "col_offset", 0)))
-        if latest.kind in ("assign", "walrus") and latest.index is None and isinstance(latest.value, ast.Call):
-            return _io_result(model, latest.value, at)
+        results = set()
+        for b in scope.bindings.get(expr.id, ()):
+            if (
+                b.kind not in ("assign", "walrus")
+                or b.index is not None
+                or not isinstance(b.value, ast.Call)
+            ):
+                return None
+            found = _io_result(model, b.value)
+            if found is None:
+                return None
+            results.add(found)
+        return results.pop() if len(results) == 1 else None
     return None
+
+
+def _used_as_truth_value(model: ModuleModel, node: ast.expr) -> bool:
+    """Only the truth of ``node`` matters: the test of ``if``/``while``/``assert``/a conditional
+    expression, or an operand of ``not``/``and``/``or`` that is itself used so."""
+    parent = model.parent(node)
+    if isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)):
+        return parent.test is node
+    if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
+        return True
+    if isinstance(parent, ast.BoolOp):
+        return _used_as_truth_value(model, parent)
+    return False
 
 
 class CStyleErrorCheck(Rule):
@@ -416,7 +509,7 @@ class CStyleErrorCheck(Rule):
                 continue
             left, op, right = node.left, node.ops[0], node.comparators[0]
             for subject, other, flipped in ((left, right, False), (right, left, True)):
-                found = _io_result(model, subject, node)
+                found = _io_result(model, subject)
                 if found is None:
                     continue
                 label, returns_bytes = found
@@ -438,10 +531,12 @@ class CStyleErrorCheck(Rule):
     ) -> Diagnostic | None:
         model = ctx.model
         if flipped:
-            op = {ast.Lt: ast.Gt(), ast.Gt: ast.Lt(), ast.LtE: ast.GtE(), ast.GtE: ast.LtE()}.get(type(op), op)
-        negative = (_negative_one(other) and isinstance(op, (ast.Eq, ast.NotEq, ast.LtE, ast.Gt))) or (
-            _zero(other) and isinstance(op, (ast.Lt, ast.GtE))
-        )
+            op = {ast.Lt: ast.Gt(), ast.Gt: ast.Lt(), ast.LtE: ast.GtE(), ast.GtE: ast.LtE()}.get(
+                type(op), op
+            )
+        negative = (
+            _negative_one(other) and isinstance(op, (ast.Eq, ast.NotEq, ast.LtE, ast.Gt))
+        ) or (_zero(other) and isinstance(op, (ast.Lt, ast.GtE)))
         if negative:
             message = (
                 f"`{label}` never returns -1 or a negative number: Python raises OSError "
@@ -449,18 +544,30 @@ class CStyleErrorCheck(Rule):
                 "OSError (or a subclass) around the call"
             )
             return self.diagnostic(ctx, node, message)
-        if returns_bytes and _zero(other) and isinstance(op, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
+        if (
+            returns_bytes
+            and _zero(other)
+            and isinstance(op, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot))
+        ):
             never = isinstance(op, (ast.Eq, ast.Is))
             message = (
                 f"`{label}` returns bytes, and b'' at EOF, never the integer 0: this "
                 f"comparison is always {'False' if never else 'True'}; test `not data` for EOF"
             )
             fix = None
-            if isinstance(op, ast.Eq):
+            subject_text = model.text_of(subject)
+            if never:
                 fix = Fix(
                     "Test emptiness with `not`",
                     Applicability.SAFE,
-                    (replace_node(model, node, f"not {model.text_of(subject)}"),),
+                    (replace_node(model, node, f"not {subject_text}"),),
+                )
+            elif _used_as_truth_value(model, node):
+                # ``data != 0`` where only its truth matters: ``data`` is the intended test.
+                fix = Fix(
+                    "Test the bytes' truth value",
+                    Applicability.SAFE,
+                    (replace_node(model, node, subject_text),),
                 )
             return self.diagnostic(ctx, node, message, fix)
         return None
