@@ -317,7 +317,7 @@ class ModuleModel:
         q = self.call_qualname(call)
         func = call.func
         if index is None:
-            if q == "socket.socket":
+            if q in ("socket.socket", "socket.fromfd"):
                 return ObjKind(Category.SOCKET, datagram=self._is_datagram(call), origin=call)
             if q in SOCKET_FACTORIES:
                 return ObjKind(Category.SOCKET, origin=call)
@@ -339,7 +339,7 @@ class ModuleModel:
                     return self._kind(call.args[0], seen)
                 if func.attr in ("dup", "makefile") and receiver is not None:
                     return receiver if func.attr == "dup" else None
-                if func.attr == "open" and self._is_path_expr(func.value):
+                if func.attr == "open" and self.is_path_expr(func.value):
                     return file_kind(call, mode_pos=0, buffering_pos=1, temp=False)
             return None
         if q in SOCKET_TUPLES and index in SOCKET_TUPLES[q]:
@@ -358,13 +358,33 @@ class ModuleModel:
         return None
 
     def _is_datagram(self, call: ast.Call) -> bool:
-        type_arg = call_arg(call, 1, "type")
-        return type_arg is not None and (
-            self.mentions(type_arg, "socket.SOCK_DGRAM")
-            or self.mentions(type_arg, "socket.SOCK_RAW")
-        )
+        """Whether the socket may be message-oriented: created with ``SOCK_DGRAM``,
+        ``SOCK_RAW`` or ``SOCK_SEQPACKET``, or with a type the model cannot read (a variable,
+        ``*args``, or ``fileno=`` whose type the kernel reports). Stream rules stay silent
+        about those."""
+        q = self.call_qualname(call)
+        position = 2 if q == "socket.fromfd" else 1
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(
+            k.arg is None for k in call.keywords
+        ):
+            return True
+        type_arg = call_arg(call, position, "type")
+        if type_arg is None:
+            # socket.socket(fileno=fd) takes its type from the descriptor
+            return q == "socket.fromfd" or call_arg(call, 3, "fileno") is not None
+        if any(
+            self.mentions(type_arg, f"socket.{name}")
+            for name in ("SOCK_DGRAM", "SOCK_RAW", "SOCK_SEQPACKET")
+        ):
+            return True
+        return not self.mentions(type_arg, "socket.SOCK_STREAM")
 
-    def _is_path_expr(self, expr: ast.expr) -> bool:
+    def is_path_expr(self, expr: ast.expr, _seen: frozenset[int] = frozenset()) -> bool:
+        """Whether ``expr`` is a ``pathlib.Path`` (a call, ``p / "x"``, or a name bound only
+        to those). ``_seen`` stops cycles such as ``p = p / "x"``."""
+        if id(expr) in _seen:
+            return False
+        seen = _seen | {id(expr)}
         if isinstance(expr, ast.Call):
             return self.call_qualname(expr) in (
                 "pathlib.Path",
@@ -372,16 +392,16 @@ class ModuleModel:
                 "pathlib.PosixPath",
             )
         if isinstance(expr, ast.Name):
-            bindings = self.bindings_of(expr.id, expr)
+            bindings = self.bindings_of(expr.id, expr) or []
             return bool(bindings) and all(
                 b.kind == "assign"
                 and b.value is not None
                 and b.index is None
-                and self._is_path_expr(b.value)
-                for b in bindings  # type: ignore[union-attr]
+                and self.is_path_expr(b.value, seen)
+                for b in bindings
             )
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
-            return self._is_path_expr(expr.left)
+            return self.is_path_expr(expr.left, seen)
         return False
 
     # ----------------------------------------------------------------- classes

@@ -233,6 +233,11 @@ def build_index(tree: ast.Module) -> ScopeIndex:
         elif isinstance(node, ast.ExceptHandler):
             if node.name:
                 scope.bind(Binding(node.name, "other", node))
+        elif isinstance(node, ast.comprehension):
+            # Comprehension variables live in their own scope; binding them as unknown here
+            # keeps an outer name of the same spelling from lending them its kind.
+            for b in _target_bindings(node.target, "other", node, None):
+                scope.bind(b)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             scope.declared_global.update(node.names)
         elif isinstance(node, ast.Delete):
