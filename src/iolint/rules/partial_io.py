@@ -48,6 +48,29 @@ def _simple_expr(node: ast.expr | None) -> bool:
     return False
 
 
+_RAISES_CONTEXTS = frozenset({"pytest.raises", "unittest.TestCase.assertRaises"})
+
+
+def _expected_to_raise(model: ModuleModel, node: ast.AST) -> bool:
+    """``node`` runs in ``with self.assertRaises(...)``/``with pytest.raises(...)``: a test
+    that the call fails, so it has no count, no data and no EOF to handle."""
+    for anc in model.ancestors(node):
+        if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            return False
+        if not isinstance(anc, (ast.With, ast.AsyncWith)):
+            continue
+        for item in anc.items:
+            ctx = item.context_expr
+            if not isinstance(ctx, ast.Call):
+                continue
+            if model.call_qualname(ctx) in _RAISES_CONTEXTS:
+                return True
+            name = method_name(ctx)
+            if name is not None and name.startswith("assertRaises"):
+                return True
+    return False
+
+
 class UncheckedWriteCount(Rule):
     code = "IO101"
     name = "unchecked-write-count"
@@ -67,7 +90,7 @@ class UncheckedWriteCount(Rule):
                 continue
             label, payload = found
             # A single wake-up byte (self-pipe trick) is written whole or not at all.
-            if is_bytes_literal_of_len(payload, 1):
+            if is_bytes_literal_of_len(payload, 1) or _expected_to_raise(model, call):
                 continue
             message = (
                 f"`{label}` may write fewer bytes than given (signals, pipes, sockets, full "
@@ -121,7 +144,10 @@ class UncheckedSendCount(Rule):
         may_be_nonblocking = _module_may_use_nonblocking(model)
         for call in model.calls_named("send", "sendmsg"):
             kind = stream_socket_send(model, call)
-            if kind is None or not model.is_discarded(call):
+            if kind is None or not model.is_discarded(call) or _expected_to_raise(model, call):
+                continue
+            # One byte (a wake-up or handshake token) is sent whole or not at all.
+            if call.args and is_bytes_literal_of_len(call.args[0], 1):
                 continue
             meth = method_name(call)
             fix = None
@@ -323,6 +349,8 @@ class ShortReadAssumed(Rule):
             read = classify_read(model, call)
             if read is None or (method_name(call) == "recv" and mentions_msg_waitall(model, call)):
                 continue
+            if _expected_to_raise(model, call):
+                continue
             sink = self._sink_of(model, read.call, read.returns_bytes, read.buffer)
             if sink is None:
                 continue
@@ -386,7 +414,11 @@ class EofNotHandled(Rule):
         model = ctx.model
         for call in model.calls_named("read", "pread", "recv", "recv_into", "readinto"):
             read = classify_read(model, call)
-            if read is None:
+            if read is None or _expected_to_raise(model, call):
+                continue
+            if read.returns_bytes and isinstance(model.parent(call), ast.Expr):
+                # The bytes are thrown away: a drain (``os.read(r, n)`` to keep a pipe from
+                # filling) whose loop is driven by something else, not a consumer of data.
                 continue
             verdict = analyze_eof(model, read)
             if verdict is None or verdict.bytes_compared_with_zero:
