@@ -215,7 +215,9 @@ def _check(args: argparse.Namespace) -> int:
                     path, settings, fix=fixing, diff_only=args.diff, unsafe=settings.unsafe_fixes
                 )
             )
-    return _report(args, results, output_format, unsafe, fixing)
+    return _report(
+        args, results, output_format, unsafe, fixing, rule_codes=resolver.enabled_codes()
+    )
 
 
 def _check_stdin(
@@ -246,6 +248,7 @@ def _report(
     output_format: str,
     unsafe: bool,
     fixing: bool,
+    rule_codes: frozenset[str] | None = None,
 ) -> int:
     parse_errors = 0
     for r in results:
@@ -277,10 +280,13 @@ def _report(
             )
         return EXIT_FINDINGS if fixed and not args.exit_zero else _exit(args, [], parse_errors)
 
-    opts = ReportOptions(unsafe_fixes=unsafe, show_fixes=fixing)
+    opts = ReportOptions(unsafe_fixes=unsafe, show_fixes=fixing, rule_codes=rule_codes)
     if args.statistics:
         out_stream = sys.stderr if stdin_fix else sys.stdout
-        out_stream.write(_statistics(results, unsafe))
+        as_json = output_format == "json"
+        out_stream.write(_statistics(results, unsafe, as_json=as_json))
+        if remaining and not as_json and not args.quiet:
+            out_stream.write(_summary(remaining, fixed, unsafe))
         return _exit(args, remaining, parse_errors)
     rendered = renderer(output_format)(results, opts)
     out = sys.stderr if stdin_fix else sys.stdout
@@ -329,7 +335,9 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
-def _statistics(results: list[FileResult], unsafe: bool) -> str:
+def _statistics(results: list[FileResult], unsafe: bool, *, as_json: bool = False) -> str:
+    """ruff's ``--statistics``: count, code, ``[*]`` when fixable (``[ ]`` beside fixable
+    ones), name; most frequent first. With ``--output-format json``, ruff's JSON objects."""
     counts: Counter[str] = Counter()
     fixable: Counter[str] = Counter()
     for r in results:
@@ -338,11 +346,26 @@ def _statistics(results: list[FileResult], unsafe: bool) -> str:
             if fix_marker(d, unsafe):
                 fixable[d.code] += 1
     names = {r.code: r.name for r in all_rules()}
-    width = max((len(str(c)) for c in counts.values()), default=1)
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    if as_json:
+        items = [
+            {
+                "code": code,
+                "name": names.get(code, ""),
+                "count": n,
+                "fixable": fixable[code] > 0,
+                "fixable_count": fixable[code],
+            }
+            for code, n in ordered
+        ]
+        return json.dumps(items, indent=2) + "\n"
+    count_width = max((len(str(n)) for n in counts.values()), default=1)
+    code_width = max((len(c) for c in counts), default=1)
+    any_fixable = any(fixable.values())
     lines = []
-    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        mark = "[*]" if fixable[code] else "   "
-        lines.append(f"{n:>{width}}\t{code}\t{mark} {names.get(code, '')}")
+    for code, n in ordered:
+        mark = ("[*] " if fixable[code] else "[ ] ") if any_fixable else ""
+        lines.append(f"{n:>{count_width}}\t{code:<{code_width}}\t{mark}{names.get(code, '')}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -321,6 +321,13 @@ class ConfigResolver:
             self._cache[c] = found
         return found
 
+    def enabled_codes(self) -> frozenset[str]:
+        """The codes enabled by any configuration resolved so far: the run's rule set."""
+        codes: set[str] = set()
+        for settings in set(self._cache.values()):
+            codes |= settings.enabled_codes()
+        return frozenset(codes)
+
     def _defaults(self) -> Settings:
         return apply_table(Settings(), self.cli, "command line") if self.cli else Settings()
 

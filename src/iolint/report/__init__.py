@@ -12,6 +12,8 @@ from iolint.runner import FileResult
 class ReportOptions:
     unsafe_fixes: bool = False
     show_fixes: bool = False
+    # The codes enabled for this run (for the rule metadata of SARIF); ``None``: every rule.
+    rule_codes: frozenset[str] | None = None
 
 
 Renderer = Callable[[Sequence[FileResult], ReportOptions], str]
