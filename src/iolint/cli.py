@@ -25,7 +25,7 @@ from iolint.report.common import fix_marker
 from iolint.runner import FileResult, fix_source, lint_source, process_path
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("check", "rule", "version")
+SUBCOMMANDS = ("check", "rule", "version", "server")
 
 
 def _codes(value: str) -> list[str]:
@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["server"]:
+        return _server(args_list[1:])
     # `iolint PATH` means `iolint check PATH`, as with ruff's default command.
     if not args_list or (
         args_list[0] not in SUBCOMMANDS and args_list[0] not in ("-h", "--help", "--version")
@@ -152,6 +154,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+
+
+def _server(argv: list[str]) -> int:
+    # Imported here: pygls is the optional `lsp` extra, and linting must not need it.
+    try:
+        from iolint.server import main as server_main
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("pygls", "lsprotocol", "cattrs", "attrs"):
+            raise
+        print(
+            "iolint: error: `iolint server` needs pygls; install iolint[lsp]: "
+            "pip install 'iolint[lsp]'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return server_main(argv)
 
 
 def _cli_overrides(args: argparse.Namespace) -> tuple[dict[str, Any], Path | None]:
