@@ -6,6 +6,7 @@ the file, which the CLI reports with exit code 2.
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
 from dataclasses import dataclass, field, replace
@@ -51,6 +52,8 @@ DEFAULT_EXCLUDE = (
 )
 DEFAULT_TARGET = (3, 9)
 OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
+# What errors in command-line settings (`--config KEY=VALUE`, `--select` ...) are attributed to.
+COMMAND_LINE = "command line"
 
 
 class ConfigError(Exception):
@@ -102,12 +105,24 @@ class Settings:
         except ValueError:
             rel = path.as_posix()
         pattern = pattern.rstrip("/")
+        if pattern.startswith("./"):
+            # Only the "./" prefix: `lstrip("./")` would also eat the dot of "./.cache".
+            pattern = pattern[2:]
         if "/" not in pattern:
             if any_component:
                 return any(fnmatch(part, pattern) for part in rel.split("/"))
             return fnmatch(path.name, pattern)
-        pattern = pattern.lstrip("./") if pattern.startswith("./") else pattern
-        return fnmatch(rel, pattern) or fnmatch(rel, pattern + "/*") or fnmatch(str(path), pattern)
+        if Path(pattern).is_absolute():
+            target = path.resolve().as_posix()
+        else:
+            # Relative to the root only: matching the whole path would let `**/test_*.py`
+            # match every file of a project that lives under `/tmp/test_run/`.
+            target = rel
+        candidates = [pattern]
+        if pattern.startswith("**/"):
+            # As in gitignore and ruff, a leading `**/` also matches no directory at all.
+            candidates.append(pattern[3:])
+        return any(fnmatch(target, p) or fnmatch(target, p + "/*") for p in candidates)
 
     def is_excluded(self, path: Path, *, any_component: bool = False) -> bool:
         return any(
@@ -188,6 +203,30 @@ def _regex(value: object, key: str, where: str) -> str:
     return value
 
 
+KNOWN_KEYS = (
+    "select",
+    "ignore",
+    "extend-select",
+    "extend-ignore",
+    "per-file-ignores",
+    "exclude",
+    "extend-exclude",
+    "target-version",
+    "save-functions",
+    "unsafe-fixes",
+    "respect-gitignore",
+    "force-exclude",
+    "output-format",
+)
+
+
+def _unknown_key(key: str, where: str) -> str:
+    section = "" if where == COMMAND_LINE else " in [tool.iolint]"
+    close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(KNOWN_KEYS)}"
+    return f"{where}: unknown key '{key}'{section}{hint}"
+
+
 def apply_table(base: Settings, table: dict[str, Any], where: str) -> Settings:
     """Validate ``table`` (the ``[tool.iolint]`` section or overrides) onto ``base``."""
     changes: dict[str, Any] = {}
@@ -231,7 +270,7 @@ def apply_table(base: Settings, table: dict[str, Any], where: str) -> Settings:
                 )
             changes["output_format"] = value
         else:
-            raise ConfigError(f"{where}: unknown key '{key}' in [tool.iolint]")
+            raise ConfigError(_unknown_key(key, where))
     return replace(base, **changes)
 
 
@@ -265,7 +304,7 @@ def settings_from_file(path: Path, overrides: dict[str, Any] | None = None) -> S
             base = replace(base, target_version=target)
     settings = apply_table(base, table, str(path))
     if overrides:
-        settings = apply_table(settings, overrides, "--config")
+        settings = apply_table(settings, overrides, COMMAND_LINE)
     return settings
 
 
@@ -274,7 +313,16 @@ def _has_iolint_section(path: Path) -> bool:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
-    return re.search(r"^\[tool\.iolint[\].]", text, re.MULTILINE) is not None
+    if re.search(r"^\[tool\.iolint[\].]", text, re.MULTILINE):
+        return True
+    if "iolint" not in text:
+        return False
+    # Other spellings TOML allows: `[tool]` + `iolint = {...}`, `[ tool . iolint ]`, ...
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        return False
+    return isinstance(tool, dict) and "iolint" in tool
 
 
 @dataclass
@@ -329,7 +377,7 @@ class ConfigResolver:
         return frozenset(codes)
 
     def _defaults(self) -> Settings:
-        return apply_table(Settings(), self.cli, "command line") if self.cli else Settings()
+        return apply_table(Settings(), self.cli, COMMAND_LINE) if self.cli else Settings()
 
     def _load(self, path: Path) -> Settings:
         key = path.resolve()
@@ -338,7 +386,7 @@ class ConfigResolver:
             return cached
         settings = settings_from_file(path)
         if self.cli:
-            settings = apply_table(settings, self.cli, "command line")
+            settings = apply_table(settings, self.cli, COMMAND_LINE)
         self._cache[key] = settings
         return settings
 

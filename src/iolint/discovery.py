@@ -69,6 +69,13 @@ def discover(
                 seen.add(root)
                 yield root
             continue
+        settings = resolver.for_path(root)
+        if (force_exclude or settings.force_exclude) and (
+            settings.is_excluded(root, any_component=True)
+            or (settings.respect_gitignore and gitignores.ignored(root, True))
+        ):
+            # An excluded directory named on the command line, as a file would be.
+            continue
         for dirpath, dirnames, filenames in os.walk(root):
             base = Path(dirpath)
             settings = resolver.for_path(base)
