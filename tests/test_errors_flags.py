@@ -494,3 +494,23 @@ def test_io502_fix_before_keywords_and_by_keyword() -> None:
 def test_io502_message() -> None:
     [d] = lint("import os\nos.open('x', os.O_CREAT)\n", ["IO502"])
     assert "0o777" in d.message and "executable" in d.message and "0o666" in d.message
+
+
+def test_io402_log_writer_loop_fsyncs_the_same_file_again() -> None:
+    src = """\
+    import logging, os
+
+    log = logging.getLogger()
+
+    def pump(self, queue):
+        while True:
+            record = queue.get()
+            self.journal.write(record)
+            self.journal.flush()
+            try:
+                os.fsync(self.journal.fileno())
+            except OSError:
+                log.exception("fsync failed")
+    """
+    [d] = lint(src, ["IO402"])
+    assert d.start.line == 11 and "next turn of the loop" in d.message

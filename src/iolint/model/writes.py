@@ -86,24 +86,34 @@ def writes_to_file(model: ModuleModel, call: ast.Call, key: str, kind: ObjKind) 
     return False
 
 
-def file_written_in_function(model: ModuleModel, expr: ast.expr, kind: ObjKind) -> bool:
-    """Whether the file object ``expr`` is written in the function where ``expr`` appears."""
+def file_writes_in_function(model: ModuleModel, expr: ast.expr, kind: ObjKind) -> list[ast.Call]:
+    """The calls writing to the file object ``expr`` in the function where it appears."""
     key = object_key(expr)
-    return any(
-        isinstance(n, ast.Call) and writes_to_file(model, n, key, kind)
+    return [
+        n
         for n in local_nodes(scope_body(model, expr))
-    )
+        if isinstance(n, ast.Call) and writes_to_file(model, n, key, kind)
+    ]
 
 
-def fd_written_in_function(model: ModuleModel, fd: ast.expr) -> bool:
-    """Whether ``os.write(fd, ...)`` (or another fd write) happens in ``fd``'s function."""
+def file_written_in_function(model: ModuleModel, expr: ast.expr, kind: ObjKind) -> bool:
+    return bool(file_writes_in_function(model, expr, kind))
+
+
+def fd_writes_in_function(model: ModuleModel, fd: ast.expr) -> list[ast.Call]:
+    """``os.write(fd, ...)`` and the other fd writes in ``fd``'s function."""
     key = object_key(fd)
+    out: list[ast.Call] = []
     for n in local_nodes(scope_body(model, fd)):
         if isinstance(n, ast.Call) and model.call_qualname(n) in FD_WRITES:
             target = call_arg(n, 0, "fd")
             if target is not None and object_key(target) == key:
-                return True
-    return False
+                out.append(n)
+    return out
+
+
+def fd_written_in_function(model: ModuleModel, fd: ast.expr) -> bool:
+    return bool(fd_writes_in_function(model, fd))
 
 
 def known_file(model: ModuleModel, expr: ast.expr) -> ObjKind | None:

@@ -25,8 +25,8 @@ from iolint.model.failures import (
 from iolint.model.kinds import call_arg
 from iolint.model.writes import (
     STREAM_SINKS,
-    fd_written_in_function,
-    file_written_in_function,
+    fd_writes_in_function,
+    file_writes_in_function,
     known_file,
     writable_mode,
 )
@@ -128,44 +128,51 @@ class FsyncRetried(Rule):
             )
         if retry.how == "decorator":
             return f"`{label}` is retried by `{retry.decorator}` when it fails: {tail}"
-        return f"`{label}` is retried by the loop around it when it fails: {tail}"
+        return f"`{label}` runs again on the next turn of the loop after it failed: {tail}"
 
 
 # ------------------------------------------------------------------------------- IO403
 
 
-def _written_close(model: ModuleModel, call: ast.Call) -> str | None:
+def _written_close(model: ModuleModel, call: ast.Call) -> tuple[str, list[ast.Call]] | None:
     """``f.close()`` of a file written in the function, or ``os.close(fd)`` of a written fd:
-    the spelling of the call, else None."""
+    the spelling of the call and the writes, else None."""
     q = model.call_qualname(call)
     if q == "os.close":
         fd = call_arg(call, 0, "fd")
-        if fd is not None and len(call.args) == 1 and fd_written_in_function(model, fd):
-            return "os.close()"
-        return None
+        if fd is None or len(call.args) != 1:
+            return None
+        writes = fd_writes_in_function(model, fd)
+        return ("os.close()", writes) if writes else None
     func = call.func
     if q is not None or not isinstance(func, ast.Attribute) or call.args or call.keywords:
         return None
     kind = known_file(model, func.value)
     if kind is None or not writable_mode(kind.mode):
         return None
-    if not file_written_in_function(model, func.value, kind):
-        return None
-    return f"{model.text_of(func.value)}.close()"
+    writes = file_writes_in_function(model, func.value, kind)
+    return (f"{model.text_of(func.value)}.close()", writes) if writes else None
+
+
+def _guarded_body(model: ModuleModel, catcher: Catcher) -> list[ast.stmt]:
+    """The statements whose errors the catcher receives."""
+    if catcher.info is not None:
+        return list(catcher.info.try_node.body)
+    node = model.parent(catcher.node)
+    while node is not None and not isinstance(node, (ast.With, ast.AsyncWith)):
+        node = model.parent(node)
+    return list(node.body) if node is not None else []
 
 
 def _covers_fsync(model: ModuleModel, catcher: Catcher) -> bool:
     """The catcher also guards an fsync: IO401 (or IO402) judges it."""
-    if catcher.info is not None:
-        body: list[ast.stmt] = catcher.info.try_node.body
-    else:
-        with_node = model.parent(catcher.node)
-        while with_node is not None and not isinstance(with_node, (ast.With, ast.AsyncWith)):
-            with_node = model.parent(with_node)
-        if with_node is None:
-            return False
-        body = with_node.body
+    body = _guarded_body(model, catcher)
     return any(isinstance(n, ast.Call) and is_error_fsync(model, n) for n in walk_local(body))
+
+
+def _inside(model: ModuleModel, node: ast.AST, body: list[ast.stmt]) -> bool:
+    ids = {id(s) for s in body}
+    return any(id(a) in ids for a in (node, *model.ancestors(node)))
 
 
 class CloseErrorSwallowed(Rule):
@@ -179,11 +186,17 @@ class CloseErrorSwallowed(Rule):
         model = ctx.model
         reported: set[int] = set()
         for call in model.calls_named("close"):
-            label = _written_close(model, call)
-            if label is None or in_handler_body(model, call):
+            found = _written_close(model, call)
+            if found is None or in_handler_body(model, call):
                 continue  # on an error path, the first error is the one that matters
+            label, writes = found
             catcher = _first_swallower(model, call)
             if catcher is None or id(catcher.node) in reported or _covers_fsync(model, catcher):
+                continue
+            guarded = _guarded_body(model, catcher)
+            if all(_inside(model, w, guarded) for w in writes):
+                # The writes fail into the same handler: a deliberate best-effort write (a
+                # cache, a probe), whose close is no different from its writes.
                 continue
             reported.add(id(catcher.node))
             message = (
@@ -251,6 +264,15 @@ def _unclosed_use(model: ModuleModel, call: ast.Call) -> str | None:
     return None
 
 
+def _is_devnull(model: ModuleModel, path: ast.expr | None) -> bool:
+    """Output thrown away on purpose: nothing to lose."""
+    if path is None:
+        return False
+    return model.qualname(path) == "os.devnull" or (
+        isinstance(path, ast.Constant) and path.value == "/dev/null"
+    )
+
+
 class UnclosedWriter(Rule):
     code = "IO404"
     name = "unclosed-writer"
@@ -268,7 +290,7 @@ class UnclosedWriter(Rule):
             if q is not None and q not in _OPENERS:
                 continue
             use = _unclosed_use(model, call)
-            if use is None:
+            if use is None or _is_devnull(model, call_arg(call, 0, "file")):
                 continue
             message = (
                 f"this file opened for writing goes straight into `{use}` and is never closed: "
