@@ -444,7 +444,7 @@ class EofNotHandled(Rule):
         name = verdict.result_name
         if stmt is None or name is None or not stands_alone(model, stmt):
             return None
-        if not isinstance(stmt, ast.Assign) or verdict.returns_count:
+        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or verdict.returns_count:
             return None
         indent = model.source.indentation(model.start(stmt).line)
         step = indent_unit(model, stmt)
