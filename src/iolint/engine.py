@@ -9,9 +9,11 @@ every keystroke affordable. libcst is used where it pays: building and checking 
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from iolint.diagnostics import Diagnostic, ParseError
 from iolint.model import ModuleModel
@@ -29,9 +31,41 @@ class LintResult:
     internal_errors: tuple[str, ...] = field(default=())
 
 
+@cache
+def trigger_test(trigger: str) -> tuple[str, re.Pattern[str] | None]:
+    """How a trigger is tested: a word that must occur in the text, and a regex to confirm it.
+
+    A plain trigger is a substring test. A trigger ending in ``(`` is *call syntax*:
+    ``"write("`` matches ``write(``, ``os.write (`` or a call split after a backslash, but not
+    ``writelines(`` or ``_write(``; it also matches ``write as``, so that
+    ``from os import write as w`` followed by ``w(fd, data)`` still triggers the rule. That is
+    what :meth:`ModuleModel.calls_named` finds. Use it for names so common as words that a
+    plain trigger would match nearly every file (``read``, ``open``). The bare name is looked
+    for first (a fast substring search); the regex runs only on a hit.
+    """
+    if not trigger.endswith("("):
+        return trigger, None
+    name = trigger[:-1]
+    word = re.escape(name)
+    return name, re.compile(rf"(?<!\w){word}[ \t\f\r\n\\]*\(|(?<!\w){word}\s+as\b")
+
+
 def triggered(text: str, rules: Sequence[Rule]) -> list[Rule]:
-    """The rules whose trigger words occur in ``text`` (a rule without triggers always runs)."""
-    return [r for r in rules if not r.triggers or any(t in text for t in r.triggers)]
+    """The rules whose triggers occur in ``text`` (a rule without triggers always runs).
+
+    Each distinct trigger is tested at most once per text, however many rules share it.
+    """
+    hits: dict[str, bool] = {}
+
+    def hit(trigger: str) -> bool:
+        found = hits.get(trigger)
+        if found is None:
+            word, pattern = trigger_test(trigger)
+            found = word in text and (pattern is None or pattern.search(text) is not None)
+            hits[trigger] = found
+        return found
+
+    return [r for r in rules if not r.triggers or any(hit(t) for t in r.triggers)]
 
 
 def parse(text: str, path: str) -> ast.Module | ParseError:
