@@ -300,8 +300,9 @@ def test_unsynced_publish_is_io302_only_and_synced_one_is_io303_only() -> None:
             os.replace(path + ".tmp", path)
     """
     assert io3(unsynced) == [(8, "IO302")]
+    pad = "\n" + " " * 16
     synced = unsynced.replace(
-        "f.write(blob)\n", "f.write(blob)\n                f.flush()\n                os.fsync(f.fileno())\n"
+        "f.write(blob)\n", f"f.write(blob){pad}f.flush(){pad}os.fsync(f.fileno())\n"
     )
     assert io3(synced) == [(10, "IO303")]
 
@@ -677,7 +678,8 @@ def test_io307_fix_syncs_at_the_end_of_the_block() -> None:
         """,
         "IO307",
     )
-    assert "            f.write(json.dumps(record))\n        f.flush()\n        os.fsync(f.fileno())" in out
+    tail = "    f.write(json.dumps(record))\n        f.flush()\n        os.fsync(f.fileno())"
+    assert tail in out
     assert lint(out, IO3_DEFAULT) == []
 
 
@@ -737,7 +739,8 @@ def test_io306_fix_is_idempotent_through_the_fixer() -> None:
     "body",
     [
         "        f.write(text)\n        return True\n",
-        "        for line in text:\n            if not line:\n                break\n            f.write(line)\n        yield f\n",
+        "        for line in text:\n            if not line:\n                break\n"
+        "            f.write(line)\n        yield f\n",
     ],
 )
 def test_io306_no_rewrite_when_the_block_leaves_early(body: str) -> None:
