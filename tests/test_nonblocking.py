@@ -446,3 +446,169 @@ def test_self_pipe_wakeup_is_clean() -> None:
 
 def test_no_findings_without_any_trigger_word() -> None:
     assert lint("import os\nos.read(0, 1)\n", IO2) == []
+
+
+# ------------------------------------------------------------------ realistic clean code
+
+CLEAN_PROGRAMS = {
+    "selector transport": """\
+    import socket
+
+
+    class SelectorTransport:
+        max_size = 256 * 1024
+
+        def __init__(self, loop, sock: socket.socket, protocol):
+            self._sock = sock
+            self._sock.setblocking(False)
+            self._protocol = protocol
+            loop.add_reader(sock.fileno(), self._read_ready)
+
+        def _read_ready(self):
+            try:
+                data = self._sock.recv(self.max_size)
+            except (BlockingIOError, InterruptedError):
+                return
+            self._protocol.data_received(data)
+
+        def write(self, data):
+            try:
+                n = self._sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                n = 0
+            return data[n:]
+    """,
+    "iostream read_from_fd": """\
+    import errno
+    import socket
+
+
+    class SocketStream:
+        def __init__(self, sock: socket.socket):
+            self.socket = sock
+            self.socket.setblocking(False)
+
+        def read_from_fd(self, buf):
+            try:
+                return self.socket.recv_into(buf, len(buf))
+            except BlockingIOError:
+                return None
+
+        def write_to_fd(self, data):
+            try:
+                return self.socket.send(data)
+            except OSError as e:
+                if e.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+                    return 0
+                raise
+    """,
+    "communicate with selectors": """\
+    import os
+    import selectors
+    import subprocess
+
+
+    def communicate(cmd, payload):
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        out_fd, in_fd = proc.stdout.fileno(), proc.stdin.fileno()
+        os.set_blocking(out_fd, False)
+        os.set_blocking(in_fd, False)
+        view = memoryview(payload)
+        chunks = []
+        with selectors.DefaultSelector() as sel:
+            sel.register(out_fd, selectors.EVENT_READ)
+            sel.register(in_fd, selectors.EVENT_WRITE)
+            while sel.get_map():
+                for key, _ in sel.select():
+                    if key.fd == in_fd:
+                        view = view[os.write(in_fd, view[:512]):]
+                        if not view:
+                            sel.unregister(in_fd)
+                            proc.stdin.close()
+                    else:
+                        data = os.read(out_fd, 32768)
+                        if not data:
+                            sel.unregister(out_fd)
+                        chunks.append(data)
+        proc.wait()
+        return b"".join(chunks)
+    """,
+    "pty pump with select": """\
+    import os
+    import pty
+    import select
+
+
+    def pump(cmd):
+        pid, master = pty.fork()
+        if pid == 0:
+            os.execvp(cmd[0], cmd)
+        os.set_blocking(master, False)
+        output = []
+        while True:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                data = os.read(master, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            output.append(data)
+        return b"".join(output)
+    """,
+    "signal wakeup fd": """\
+    import os
+    import selectors
+    import signal
+
+
+    def install(sel: selectors.BaseSelector, on_signal):
+        r, w = os.pipe()
+        os.set_blocking(r, False)
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w)
+        sel.register(r, selectors.EVENT_READ, on_signal)
+        return r
+    """,
+    "ioctl eintr loop": """\
+    import errno
+    import fcntl
+    import struct
+    import termios
+
+
+    def window_size(fd):
+        while True:
+            try:
+                raw = fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\\0" * 8)
+            except OSError as exc:
+                if exc.errno == errno.EINTR:
+                    continue
+                raise
+            rows, cols = struct.unpack("hhhh", raw)[:2]
+            return rows, cols
+    """,
+    "blocking socket with timeout": """\
+    import socket
+
+
+    def fetch(addr, request):
+        sock = socket.create_connection(addr, timeout=10)
+        sock.settimeout(5)
+        sock.sendall(request)
+        chunks = []
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+    """,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLEAN_PROGRAMS))
+def test_realistic_code_is_clean(name: str) -> None:
+    assert codes_at(CLEAN_PROGRAMS[name], IO2) == []

@@ -77,6 +77,11 @@ _WAIT_FUNCTIONS = frozenset(
     }
 )
 _WAIT_METHODS = frozenset({"select", "poll", "wait", "wait_for", "sleep"})
+_READINESS_FUNCTIONS = frozenset({"select.select", "asyncio.wait", "asyncio.wait_for"})
+_READINESS_METHODS = frozenset({"select", "poll"})
+_READINESS_NAME = re.compile(
+    r"wait_?(for_?)?(read|writ|ready|io|fd|sock|event)|readable|writable|select|poll", re.I
+)
 # User helpers whose name says they wait (``self._wait_writable()``, ``wait_for_data()``).
 _WAIT_NAME = re.compile(r"wait|sleep|select|poll|ready|idle|pause|backoff", re.IGNORECASE)
 
@@ -379,7 +384,12 @@ class NonblockingFacts:
         own = [e for e in events if e.function is func and func is not None]
         if own:
             return self._ordered(own, at)
-        return not any(e.state is State.BLOCKING for e in events)
+        # Test methods each start from a fresh fixture: one test making the attribute
+        # non-blocking says nothing about the others.
+        sources = [e for e in events if not _is_test_method(e.function)]
+        return any(e.state is State.NONBLOCKING for e in sources) and not any(
+            e.state is State.BLOCKING for e in events
+        )
 
     def nonblocking_via_fileno(self, key: Key) -> bool:
         """Some event named the descriptor as ``x.fileno()``: ``x`` is an object with a
@@ -400,10 +410,10 @@ class NonblockingFacts:
     # ------------------------------------------------------------------ readiness
     def readiness_driven(self, func: ast.AST | None) -> bool:
         """Code that only runs when the descriptor is ready, or under an event loop: an
-        ``async def``, a function that waits (``select``, ``sel.select()``, ``poll``), or a
-        callback handed to a selector or loop."""
+        ``async def``, a function that waits for readiness (``select``, ``sel.select()``,
+        ``poll``), or a callback handed to a selector or loop. Sleeping is not readiness."""
         if func is None:
-            return self.function_waits(self.model.tree)
+            return self.function_waits(self.model.tree, readiness=True)
         if isinstance(func, ast.AsyncFunctionDef):
             return True
         for anc in self.model.ancestors(func):
@@ -412,36 +422,35 @@ class NonblockingFacts:
         name = getattr(func, "name", None)
         if name is not None and name in self.callbacks:
             return True
-        return self.function_waits(func)
+        return self.function_waits(func, readiness=True)
 
-    def function_waits(self, func: ast.AST) -> bool:
-        return self._waits(func, 0)
+    def function_waits(self, func: ast.AST, *, readiness: bool = False) -> bool:
+        return self._waits(func, 0, readiness)
 
-    def _waits(self, func: ast.AST, depth: int) -> bool:
+    def _waits(self, func: ast.AST, depth: int, readiness: bool) -> bool:
         body = getattr(func, "body", [])
         nodes = body if isinstance(body, list) else [body]
-        return any(self.is_wait(n, depth) for n in _walk(nodes))
+        return any(self.is_wait(n, depth, readiness=readiness) for n in _walk(nodes))
 
-    def is_wait(self, node: ast.AST, depth: int = 0) -> bool:
-        """A node that waits for readiness or time: an ``await``, ``select.select``,
-        ``sel.select()``, ``poll()``, ``time.sleep``, ``Event.wait``, ``queue.get(timeout=)``,
-        a helper whose name says it waits, or a module function whose body waits."""
+    def is_wait(self, node: ast.AST, depth: int = 0, *, readiness: bool = False) -> bool:
+        """A node that waits: an ``await``, ``select.select``, ``sel.select()``, ``poll()``,
+        a helper whose name says it waits for I/O, a module function whose body waits; unless
+        ``readiness`` is asked for, also ``time.sleep``, ``Event.wait``, ``queue.get(timeout=)``
+        and helpers named after sleeping or backing off."""
         model = self.model
         if isinstance(node, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
             return True
         if not isinstance(node, ast.Call):
             return False
         q = model.call_qualname(node)
-        if q in _WAIT_FUNCTIONS:
-            return True
         if q is not None:
-            return False
+            return q in (_READINESS_FUNCTIONS if readiness else _WAIT_FUNCTIONS)
         name = method_name(node)
         if name is None and isinstance(node.func, ast.Name):
             name = node.func.id
         if name is None:
             return False
-        if name in _WAIT_METHODS:
+        if name in (_READINESS_METHODS if readiness else _WAIT_METHODS):
             return True
         receiver = receiver_of(node)
         if (
@@ -450,13 +459,17 @@ class NonblockingFacts:
             and constructor_of(model, receiver) == "select.kqueue"
         ):
             return True
-        if name in ("get", "put") and any(k.arg in ("timeout", "block") for k in node.keywords):
+        if (
+            not readiness
+            and name in ("get", "put")
+            and any(k.arg in ("timeout", "block") for k in node.keywords)
+        ):
             return True
-        if _WAIT_NAME.search(name):
+        if (_READINESS_NAME if readiness else _WAIT_NAME).search(name):
             return True
         if depth < 2:
             for target in self._functions_named(name):
-                if self._waits(target, depth + 1):
+                if self._waits(target, depth + 1, readiness):
                     return True
         return False
 
@@ -483,6 +496,12 @@ class NonblockingFacts:
                 if h.unresolved or h.catches(exception):
                     return True
         return False
+
+
+def _is_test_method(func: ast.AST | None) -> bool:
+    return isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and func.name.startswith(
+        "test"
+    )
 
 
 def nonblocking_facts(model: ModuleModel) -> NonblockingFacts:

@@ -9,7 +9,7 @@ from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from iolint.model import ModuleModel
 from iolint.model.handlers import covering_handlers
 from iolint.model.io_calls import method_name, receiver_of
-from iolint.model.kinds import Category, call_arg
+from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.nonblocking import (
     EAGAIN_ERRNOS,
     EINTR_ERRNOS,
@@ -107,6 +107,22 @@ def _io_target(model: ModuleModel, call: ast.Call) -> tuple[str, ast.expr, str] 
     return f"{name}()", receiver, "socket"
 
 
+def _empty_transfer(model: ModuleModel, call: ast.Call) -> bool:
+    """``recv(0)``, ``os.read(fd, 0)``, ``recv_into(bytearray())``: return at once, never raise."""
+    q = model.call_qualname(call)
+    size = call_arg(call, 1) if q == "os.read" else call_arg(call, 0)
+    if size is None:
+        return False
+    if literal_int(size) == 0:
+        return True
+    return (
+        method_name(call) == "recv_into"
+        and isinstance(size, ast.Call)
+        and model.call_qualname(size) == "builtins.bytearray"
+        and not size.args
+    )
+
+
 _WHEN = {
     "os.read": "no data is ready",
     "os.write": "the pipe or buffer is full",
@@ -135,6 +151,8 @@ class BlockingIOErrorUnhandled(Rule):
             if found is None:
                 continue
             label, target, what = found
+            if _empty_transfer(model, call):
+                continue
             if not facts.is_nonblocking(target, call) or facts.is_registered(target):
                 continue
             func = model.enclosing_function(call)
@@ -440,7 +458,8 @@ class EagainBusyLoop(Rule):
             if path is None or leaves_loop(path.statements) or not _straight_back(path.statements):
                 continue
             try_node = model.parent(handler)
-            assert try_node is not None
+            if not isinstance(try_node, ast.Try) or not _does_io(model, try_node):
+                continue  # an unknown helper may wait itself (a socket with a timeout does)
             loops = model.enclosing_loops(try_node)
             if not loops or not isinstance(loops[0], ast.While):
                 continue  # a ``for`` loop over events from a wait, or no loop at all
@@ -456,6 +475,39 @@ class EagainBusyLoop(Rule):
                 "readiness (`selectors`/`select`) or do other work before retrying"
             )
             yield self.diagnostic(ctx, handler, message)
+
+
+_OS_IO = frozenset(
+    {
+        "os.read",
+        "os.write",
+        "os.readv",
+        "os.writev",
+        "os.pread",
+        "os.pwrite",
+        "os.sendfile",
+        "os.splice",
+    }
+)
+_IO_METHODS = SOCKET_IO_METHODS | {
+    "connect",
+    "read",
+    "read1",
+    "readinto",
+    "readline",
+    "write",
+    "flush",
+}
+
+
+def _does_io(model: ModuleModel, try_node: ast.Try) -> bool:
+    """The try body calls something that raises BlockingIOError on a non-blocking descriptor."""
+    for node in walk_body(try_node.body):
+        if isinstance(node, ast.Call):
+            q = model.call_qualname(node)
+            if q in _OS_IO or (q is None and method_name(node) in _IO_METHODS):
+                return True
+    return False
 
 
 def _bounded_retry(loop: ast.While, stmts: list[ast.stmt]) -> bool:
