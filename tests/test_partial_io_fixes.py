@@ -274,6 +274,15 @@ def test_io102_fix_unsafe_when_the_module_uses_timeouts() -> None:
     assert d.fix is not None and d.fix.applicability is Applicability.UNSAFE
 
 
+@pytest.mark.parametrize("timeout", ["addr, 5", "addr, timeout=5"])
+def test_io102_fix_unsafe_for_a_socket_with_a_timeout(timeout: str) -> None:
+    source = textwrap.dedent(IO102_SOURCE).replace(
+        "create_connection(addr)", f"create_connection({timeout})"
+    )
+    (d,) = fixes_of(source, "IO102")
+    assert d.fix is not None and d.fix.applicability is Applicability.UNSAFE
+
+
 def test_io102_fix_unsafe_for_a_socket_from_elsewhere() -> None:
     source = "import socket\ndef f(s: socket.socket, d):\n    s.send(d)\n"
     (d,) = fixes_of(source, "IO102")

@@ -105,6 +105,10 @@ class _LoopFacts:
     varying_names: set[str]
     wrong_sentinel: list[str] = field(default_factory=list)
     bytes_compared_with_zero: bool = False
+    # The read wrapped in ``.strip()``/``.decode()`` calls (the read itself when it is not),
+    # and the value that expression and the name bound to it have at EOF.
+    wrapped: ast.expr | None = None
+    wrapped_value: object = None
 
 
 def _walk_loop(loop: ast.While) -> list[ast.AST]:
@@ -123,7 +127,40 @@ def _contains(node: ast.AST, target: ast.AST) -> bool:
     return any(n is target for n in ast.walk(node))
 
 
-def _result_binding(model: ModuleModel, call: ast.Call) -> tuple[str | None, ast.stmt | None]:
+# Methods that map an empty read to an empty value: ``recv(n).strip()`` is still b'' at EOF.
+_EMPTY_PRESERVING = frozenset({"strip", "rstrip", "lstrip", "decode", "lower", "upper"})
+
+
+def _wrapped_read(model: ModuleModel, call: ast.Call, eof_value: object) -> tuple[ast.expr, object]:
+    """The outermost expression of ``read(...).strip().decode()``-like chains, and its value
+    at EOF (method arguments must be constants, so the value is computed here)."""
+    expr: ast.expr = call
+    value = eof_value
+    while True:
+        attr = model.parent(expr)
+        outer = model.parent(attr) if attr is not None else None
+        if not (
+            isinstance(attr, ast.Attribute)
+            and attr.value is expr
+            and attr.attr in _EMPTY_PRESERVING
+            and isinstance(outer, ast.Call)
+            and outer.func is attr
+            and all(isinstance(a, ast.Constant) for a in outer.args)
+            and all(k.arg is not None and isinstance(k.value, ast.Constant) for k in outer.keywords)
+        ):
+            return expr, value
+        args = [a.value for a in outer.args if isinstance(a, ast.Constant)]
+        kwargs = {
+            str(k.arg): k.value.value for k in outer.keywords if isinstance(k.value, ast.Constant)
+        }
+        try:
+            value = getattr(value, attr.attr)(*args, **kwargs)
+        except Exception:
+            return expr, value
+        expr = outer
+
+
+def _result_binding(model: ModuleModel, call: ast.expr) -> tuple[str | None, ast.stmt | None]:
     parent = model.parent(call)
     if isinstance(parent, ast.Assign) and parent.value is call and len(parent.targets) == 1:
         target = parent.targets[0]
@@ -149,7 +186,9 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
     def is_read_value(expr: ast.AST | None) -> bool:
         if expr is None:
             return False
-        if expr is call or (name is not None and isinstance(expr, ast.Name) and expr.id == name):
+        if expr is call or expr is facts.wrapped:
+            return True
+        if name is not None and isinstance(expr, ast.Name) and expr.id == name:
             return True
         # len(data) adds 0 at EOF
         return (
@@ -235,7 +274,7 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
         return _eval(facts, expr.value)
     if isinstance(expr, ast.Name):
         if expr.id == facts.result_name:
-            return _Val("known", facts.eof_value, True)
+            return _Val("known", facts.wrapped_value, True)
         if expr.id in facts.static_names:
             return _STATIC
         if expr.id in facts.varying_names:
@@ -530,15 +569,19 @@ def analyze_eof(model: ModuleModel, read: ReadCall) -> EofVerdict | None:
     nodes = _walk_loop(loop)
     if any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in nodes):
         return None  # the consumer drives a generator; an event loop drives a coroutine
-    name, stmt = _result_binding(model, read.call)
+    eof_value: object = b"" if read.returns_bytes else 0
+    wrapped, wrapped_value = _wrapped_read(model, read.call, eof_value)
+    name, stmt = _result_binding(model, wrapped)
     facts = _LoopFacts(
         model,
         read,
         loop,
         name,
-        b"" if read.returns_bytes else 0,
+        eof_value,
         set(),
         set(),
+        wrapped=wrapped,
+        wrapped_value=wrapped_value,
     )
     _collect_names(facts, nodes)
 
@@ -549,7 +592,9 @@ def analyze_eof(model: ModuleModel, read: ReadCall) -> EofVerdict | None:
     return EofVerdict(
         loop,
         name,
-        stmt,
+        # ``if not data: break`` after ``data = recv(n).strip()`` would also leave on a blank
+        # line: offer the fix only when the name holds the read itself.
+        stmt if wrapped is read.call else None,
         not read.returns_bytes,
         facts.wrong_sentinel[0] if facts.wrong_sentinel else None,
         facts.bytes_compared_with_zero,

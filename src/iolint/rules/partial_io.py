@@ -28,7 +28,7 @@ from iolint.model.io_calls import (
 from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.rules.base import Rule, RuleContext
 
-READ_TRIGGERS = ("read", "recv")
+READ_TRIGGERS = ("read(", "pread(", "readinto(", "recv(", "recv_into(")
 
 
 def _simple_expr(node: ast.expr | None) -> bool:
@@ -78,7 +78,15 @@ class UncheckedWriteCount(Rule):
         "The byte count returned by a low-level write is discarded; a short write loses the rest."
     )
     fix_applicability = Applicability.UNSAFE
-    triggers = ("write", "sendfile", "splice", "copy_file_range")
+    triggers = (
+        "write(",
+        "pwrite(",
+        "writev(",
+        "pwritev(",
+        "sendfile(",
+        "splice(",
+        "copy_file_range(",
+    )
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -137,7 +145,7 @@ class UncheckedSendCount(Rule):
     name = "unchecked-send-count"
     summary = "`socket.send()` may send only part of the data and its count is discarded."
     fix_applicability = Applicability.SAFE
-    triggers = ("send",)
+    triggers = ("send(", "sendmsg(")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -155,7 +163,11 @@ class UncheckedSendCount(Rule):
                 end = model.end(call.func)
                 start = type(end)(end.line, end.column - len("send"))
                 created_here = isinstance(kind.origin, ast.Call)
-                safe = created_here and not may_be_nonblocking
+                safe = (
+                    created_here
+                    and not may_be_nonblocking
+                    and not _created_with_timeout(model, kind.origin)  # type: ignore[arg-type]
+                )
                 fix = Fix(
                     "Use `sendall()`, which loops until every byte is sent",
                     Applicability.SAFE if safe else Applicability.UNSAFE,
@@ -182,8 +194,18 @@ def _module_may_use_nonblocking(model: ModuleModel) -> bool:
             "O_NONBLOCK",
             "selectors",
             "asyncio",
+            "setdefaulttimeout",
         )
     )
+
+
+def _created_with_timeout(model: ModuleModel, origin: ast.Call) -> bool:
+    """``create_connection(addr, 5)``/``(addr, timeout=5)``: on a timeout ``sendall`` raises
+    with an unknown amount sent."""
+    if any(k.arg == "timeout" for k in origin.keywords):
+        return True
+    q = model.call_qualname(origin)
+    return q == "socket.create_connection" and len(origin.args) >= 2
 
 
 # ------------------------------------------------------------------------------- IO103
@@ -532,7 +554,16 @@ class CStyleErrorCheck(Rule):
     name = "c-style-error-check"
     summary = "An I/O result is checked like C's -1 error return, or bytes are compared with 0."
     fix_applicability = Applicability.SAFE
-    triggers = ("read", "write", "send", "recv", "open", "lseek")
+    triggers = (
+        *READ_TRIGGERS,
+        "write(",
+        "pwrite(",
+        "send(",
+        "sendto(",
+        "sendmsg(",
+        "open(",
+        "lseek(",
+    )
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
