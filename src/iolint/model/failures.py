@@ -374,7 +374,7 @@ def _loop_retry(model: ModuleModel, call: ast.Call, info: HandlerInfo) -> bool:
     if not loop_continues(handler):
         if always_exits(handler.body) or _exits_after(model, try_node, loop):
             return False
-    return not _varies_per_iteration(model, call, loop)
+    return _same_object_each_turn(model, call, loop)
 
 
 def _exits_after(model: ModuleModel, stmt: ast.stmt, loop: ast.stmt) -> bool:
@@ -401,38 +401,90 @@ def _exits_after(model: ModuleModel, stmt: ast.stmt, loop: ast.stmt) -> bool:
 _REOPENS = frozenset({"os.open", "builtins.open", "io.open", "os.fdopen"})
 
 
-def _bound_in(model: ModuleModel, name: ast.Name, loop: ast.stmt) -> list[ast.AST]:
-    """Binding nodes of ``name`` inside ``loop`` (its target included)."""
-    scope = model.scope_of(name)
-    out: list[ast.AST] = []
-    for b in scope.bindings.get(name.id, ()):
-        node = b.node
-        if node is loop or any(a is loop for a in model.ancestors(node)):
-            out.append(node)
+def _dotted(node: ast.AST) -> str | None:
+    """``self.out`` -> "self.out" for names and attribute chains, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _stores_in(loop: ast.stmt) -> dict[str, list[ast.AST]]:
+    """Names and attribute chains assigned inside ``loop`` (its target included), with the
+    statements that assign them."""
+    out: dict[str, list[ast.AST]] = {}
+
+    def add(target: ast.AST, stmt: ast.AST) -> None:
+        if isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                add(elt, stmt)
+        elif isinstance(target, ast.Starred):
+            add(target.value, stmt)
+        else:
+            key = _dotted(target)
+            if key is not None:
+                out.setdefault(key, []).append(stmt)
+
+    for node in walk_local([loop]):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                add(t, node)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor)):
+            add(node.target, node)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if item.optional_vars is not None:
+                    add(item.optional_vars, item)
     return out
 
 
-def _varies_per_iteration(model: ModuleModel, call: ast.Call, loop: ast.stmt) -> bool:
-    """The fsync's operands may name another object on each iteration (``for f in files``).
-    Re-opening the same path inside the loop still syncs the same file."""
+def _truncates(model: ModuleModel, opener: ast.Call) -> bool:
+    """``os.open(..., O_TRUNC)`` or ``open(..., "w")``: everything is written again."""
+    q = model.call_qualname(opener)
+    if q == "os.open":
+        flags = call_arg(opener, 1, "flags")
+        return flags is not None and model.mentions(flags, "os.O_TRUNC")
+    mode = call_arg(opener, 1, "mode")
+    return isinstance(mode, ast.Constant) and isinstance(mode.value, str) and "w" in mode.value
+
+
+def _same_object_each_turn(model: ModuleModel, call: ast.Call, loop: ast.stmt) -> bool:
+    """The fsync syncs the same file on every turn of ``loop``: its operands are names and
+    attributes (and ``x.fileno()``) that the loop does not rebind, or rebinds only by
+    re-opening the same path without truncating it (which still syncs the old, lost pages).
+    A loop that iterates over files, or rewrites the whole file before each fsync, is not a
+    retry."""
+    stores = _stores_in(loop)
     for arg in [*call.args, *(k.value for k in call.keywords)]:
-        for name in (n for n in ast.walk(arg) if isinstance(n, ast.Name)):
-            for node in _bound_in(model, name, loop):
-                value = getattr(node, "value", None)
-                if (
-                    isinstance(node, ast.Assign)
-                    and isinstance(value, ast.Call)
-                    and model.call_qualname(value) in _REOPENS
-                    and not any(
-                        _bound_in(model, n, loop)
-                        for a in value.args[:1]
-                        for n in ast.walk(a)
-                        if isinstance(n, ast.Name)
-                    )
+        for node in ast.walk(arg):
+            if isinstance(node, ast.Call):
+                func = node.func
+                if not (
+                    isinstance(func, ast.Attribute) and func.attr == "fileno" and not node.args
                 ):
-                    continue
-                return True
-    return False
+                    return False  # another call may return another object each time
+            key = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            if key is None:
+                continue
+            for stmt in stores.get(key, ()):
+                value = stmt.value if isinstance(stmt, ast.Assign) else None
+                if not (isinstance(value, ast.Call) and model.call_qualname(value) in _REOPENS):
+                    return False
+                if _truncates(model, value):
+                    return False
+                path_names = {
+                    _dotted(n)
+                    for a in value.args[:1]
+                    for n in ast.walk(a)
+                    if isinstance(n, (ast.Name, ast.Attribute))
+                }
+                if any(k in stores for k in path_names if k is not None):
+                    return False
+    return True
 
 
 def _escapes_function(model: ModuleModel, call: ast.Call) -> bool:

@@ -33,6 +33,9 @@ STREAM_SINKS: dict[str, tuple[int, str]] = {
 }
 
 
+_INSPECTING_MODULES = frozenset({"builtins", "os", "logging", "warnings", "stat"})
+
+
 def writable_mode(mode: str | None) -> bool:
     return mode is not None and any(c in mode for c in "wax+")
 
@@ -81,7 +84,11 @@ def writes_to_file(model: ModuleModel, call: ast.Call, key: str, kind: ObjKind) 
         target = next((k.value for k in call.keywords if k.arg == "file"), None)
         return target is not None and object_key(target) == key
     if pure_writer_mode(kind.mode):
-        # A write-only file handed to anything (json.dump(obj, f), writer(f)) is written.
+        # A write-only file handed to a function (json.dump(obj, f), writer(f)) is written,
+        # unless the function only looks at it (repr(f), isinstance(f, ...), os.fstat(f)).
+        q = model.call_qualname(call)
+        if q is not None and q.split(".", 1)[0] in _INSPECTING_MODULES:
+            return False
         return any(object_key(a) == key for a in _call_args(call))
     return False
 
