@@ -16,6 +16,7 @@ from iolint.edits import (
 )
 from iolint.model import ModuleModel
 from iolint.model.eof import EofVerdict, analyze_eof
+from iolint.model.handlers import covering_handlers
 from iolint.model.io_calls import (
     classify_read,
     is_bytes_literal_of_len,
@@ -282,9 +283,9 @@ def _fixed_subscript(node: ast.AST, value: ast.AST) -> str | None:
 # What each kind of sink raises on a short buffer; a handler for it shows the author expects
 # short input there (int.from_bytes raises nothing: it silently decodes a smaller number).
 _SINK_ERRORS = {
-    "struct": ("struct.error",),
-    "a fixed index": ("builtins.IndexError",),
-    "fixed-size unpacking": ("builtins.ValueError",),
+    "struct": frozenset({"struct.error"}),
+    "a fixed index": frozenset({"IndexError"}),
+    "fixed-size unpacking": frozenset({"ValueError"}),
 }
 
 
@@ -310,18 +311,12 @@ def _sink(model: ModuleModel, value: ast.expr) -> str | None:
 
 
 def _sink_error_handled(model: ModuleModel, use: ast.AST, sink: str) -> bool:
-    """The sink sits in a ``try`` that catches exactly the error a short buffer raises there."""
+    """The sink sits in a ``try`` that names the very error a short buffer raises there (a
+    broad ``except Exception`` says nothing about short reads)."""
     errors = _SINK_ERRORS.get("struct" if sink.startswith("`") else sink)
-    if not errors:
-        return False
-    for try_node in model.enclosing_trys(use):
-        for handler in try_node.handlers:
-            if handler.type is None:
-                continue
-            types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-            if any(model.qualname(t) in errors for t in types):
-                return True
-    return False
+    return errors is not None and any(
+        info.caught is not None and info.caught & errors for info in covering_handlers(model, use)
+    )
 
 
 def _guarded(model: ModuleModel, name: str, bind: ast.AST, use: ast.Name, sink: str) -> bool:
