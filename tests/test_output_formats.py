@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import textwrap
 from importlib import resources
 from pathlib import Path
@@ -450,3 +452,50 @@ def test_statistics_json(project: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_statistics_clean_prints_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "pkg" / "ok.py").write_text("x = 1\n", encoding="utf-8")
     assert run(capsys, "check", "--statistics", "pkg/ok.py") == (0, "", "")
+
+
+# ----------------------------------------------------------------------------- docs/integrations.md
+
+INTEGRATIONS = Path(__file__).parents[1] / "docs" / "integrations.md"
+
+
+def _fenced(lang: str) -> list[str]:
+    text = INTEGRATIONS.read_text(encoding="utf-8")
+    return re.findall(rf"^```{lang}\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+
+
+def test_integration_snippets_use_real_options() -> None:
+    from iolint.cli import build_parser
+
+    yaml = pytest.importorskip("yaml")
+    blocks = _fenced("yaml")
+    assert len(blocks) >= 4
+    commands = []
+    for block in blocks:
+        # Snippets that start indented are steps to paste into a job: wrap them to parse.
+        doc = yaml.safe_load("steps:\n" + block if block.startswith(" ") else block)
+        assert doc
+        commands += re.findall(r"iolint (check[^\n>]*)", block)
+    assert {"sarif", "github", "gitlab"} <= {
+        c.split("--output-format ")[1].split()[0] for c in commands if "--output-format" in c
+    }
+    parser = build_parser()
+    for command in commands:
+        args = parser.parse_args(command.split())
+        assert args.command == "check"
+
+    # The pre-commit snippet names hooks the repository defines.
+    hooks = yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())
+    defined = {h["id"] for h in hooks}
+    mentioned = set(re.findall(r"- id: (\S+)", INTEGRATIONS.read_text(encoding="utf-8")))
+    assert mentioned and mentioned <= defined
+
+
+def test_integration_flake8_options_exist() -> None:
+    (ini,) = _fenced("ini")
+    options = [line.split("=")[0].strip() for line in ini.splitlines() if "=" in line]
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--help"], capture_output=True, text=True, timeout=120
+    )
+    for option in options:
+        assert f"--{option}" in result.stdout, option
