@@ -226,3 +226,20 @@ def test_odd_syntax_does_not_crash_and_stays_quiet() -> None:
     found = lint(ODD_SYNTAX, CODES)
     assert [(d.start.line, d.code) for d in found] == [(38, "IO101")]
     assert found[0].fix is None
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        ("from os import write as w\ndef f(fd, d):\n    w(fd, d)\n", "IO101"),
+        (
+            "from os import read as rd\ndef f(fd):\n    while True:\n        print(rd(fd, 1))\n",
+            "IO104",
+        ),
+        ("import struct\nfrom os import pread as pr\nstruct.unpack('<I', pr(3, 4, 0))\n", "IO103"),
+    ],
+)
+def test_aliased_calls_pass_the_trigger_scan(source: str, code: str) -> None:
+    # The only spelling of the call in the file is the alias: the cheap trigger scan must
+    # still let the file through to the model, which resolves the alias.
+    assert [d.code for d in lint(source, [code])] == [code]
