@@ -198,15 +198,20 @@ class FunctionFacts:
     publishes: list[Publish] = field(default_factory=list)
     syncs: list[Sync] = field(default_factory=list)
     unlinks: list[Unlink] = field(default_factory=list)
-    read_paths: set[str] = field(default_factory=set)
+    # Path expressions read (``open(p)``, ``p.read_text()``) and when they were first read.
+    read_paths: dict[str, int] = field(default_factory=dict)
 
     @property
     def is_function(self) -> bool:
         return isinstance(self.node, _DEFS)
 
     def reads_and_writes_same_path(self) -> bool:
+        """Read-modify-write: a path read, then written (a write before the read is a scratch
+        file read back, not a save)."""
         return any(
-            f.temp is None and f.path_keys & self.read_paths for f in self.files if f.written
+            f.temp is None and any(self.read_paths.get(k, f.seq) < f.seq for k in f.path_keys)
+            for f in self.files
+            if f.written
         )
 
     def publishes_of(self, file: WrittenFile) -> list[Publish]:
@@ -642,7 +647,7 @@ class _Walker:
             if meth in ("read_text", "read_bytes"):
                 pk = path_key(model, receiver)
                 if pk:
-                    self.facts.read_paths.add(pk)
+                    self.facts.read_paths.setdefault(pk, self.next_seq())
                 return
         if is_fsync_call(model, c):
             self.sync(c, maybe=False)
@@ -767,7 +772,7 @@ class _Walker:
         if mode is not None and not _writes(mode):
             pk = path_key(model, first)
             if pk:
-                self.facts.read_paths.add(pk)
+                self.facts.read_paths.setdefault(pk, self.next_seq())
             return
         temp = self._temp_of_path(first)
         self.new_file(c, "open", first, mode, temp, buffered)
@@ -793,7 +798,7 @@ class _Walker:
         if not _writes(mode):
             pk = path_key(self.model, receiver)
             if pk:
-                self.facts.read_paths.add(pk)
+                self.facts.read_paths.setdefault(pk, self.next_seq())
             return True
         buffering = literal_int(call_arg(c, 1, "buffering"))
         buffered = not (buffering == 0 and "b" in mode)
@@ -872,8 +877,35 @@ class _Walker:
         self.facts.syncs.append(Sync(c, seq, scope, None, maybe))
 
     def publish(self, c: ast.Call, api: str, source: ast.expr, target: ast.expr) -> None:
+        if _moves_aside(self.model, source, target):
+            return
         file = self.file_by_path(source)
         self.facts.publishes.append(Publish(c, api, source, target, self.next_seq(), file))
+
+
+def _moves_aside(model: ModuleModel, source: ast.expr, target: ast.expr) -> bool:
+    """``os.rename(path, path + ".bak")``: a target derived from the source moves the file
+    aside (a backup, a ``.deleteme`` name); it publishes nothing."""
+    wanted = path_key(model, source)
+    values: list[ast.AST] = [target]
+    if isinstance(target, ast.Name):
+        bindings = model.bindings_of(target.id, target) or []
+        values.extend(b.value for b in bindings if b.value is not None)
+    for value in values:
+        # Only names that *extend* the source: ``tmp[:-4]`` or ``tmp.with_suffix("")`` strip
+        # a temp suffix and do publish.
+        parts: list[ast.AST] = []
+        if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Add, ast.Mod)):
+            parts = [value.left, value.right]
+            if isinstance(value.right, ast.Tuple):
+                parts.extend(value.right.elts)
+        elif isinstance(value, ast.JoinedStr):
+            parts = [v.value for v in value.values if isinstance(v, ast.FormattedValue)]
+        elif isinstance(value, ast.Call) and _method(value) == "format":
+            parts = list(value.args)
+        if any(ast.unparse(p) == wanted for p in parts):
+            return True
+    return False
 
 
 def _names_directory(model: ModuleModel, expr: ast.expr) -> bool:

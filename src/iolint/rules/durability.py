@@ -30,7 +30,7 @@ from iolint.model.fsync import is_fsync_call
 from iolint.model.kinds import call_arg
 from iolint.rules.base import Rule, RuleContext, walk_no_nested_scopes
 
-PUBLISH_TRIGGERS = ("rename", "replace", "move")
+PUBLISH_TRIGGERS = ("rename(", "replace(", "move(")
 _EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 
@@ -41,9 +41,10 @@ def _facts(ctx: RuleContext) -> tuple[FunctionFacts, ...]:
 def _is_save_function(ctx: RuleContext, fn: FunctionFacts) -> bool:
     if not fn.is_function:
         return False
-    return bool(ctx.options.save_function_pattern().search(fn.name)) or (
-        fn.reads_and_writes_same_path()
-    )
+    if ctx.options.save_function_pattern().search(fn.name):
+        return True
+    # Tests write and read back fixture files all the time: not saves.
+    return not fn.name.startswith("test") and fn.reads_and_writes_same_path()
 
 
 def _label(model: ModuleModel, node: ast.AST | None, limit: int = 40) -> str:
@@ -518,7 +519,7 @@ class RenameNotReplace(Rule):
     name = "rename-not-replace"
     summary = "`os.rename()` onto a file that may exist, or after removing the target."
     fix_applicability = Applicability.SAFE
-    triggers = ("rename",)
+    triggers = ("rename(",)
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -620,7 +621,7 @@ class NonAtomicOverwrite(Rule):
     name = "non-atomic-overwrite"
     summary = "A save function truncates and rewrites its file in place."
     fix_applicability = Applicability.UNSAFE
-    triggers = ("open", "write_text", "write_bytes")
+    triggers = ("open(", "fdopen(", "write_text(", "write_bytes(")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -735,7 +736,7 @@ class UnsyncedSave(Rule):
     name = "unsynced-save"
     summary = "A save function appends to or creates a file and closes it without fsync."
     fix_applicability = Applicability.UNSAFE
-    triggers = ("open",)
+    triggers = ("open(", "fdopen(")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -821,7 +822,7 @@ class GlobalSync(Rule):
     name = "global-sync"
     summary = "`os.sync()` flushes every file system of the machine to persist one file."
     fix_applicability = Applicability.DISPLAY_ONLY
-    triggers = ("sync",)
+    triggers = ("sync(",)
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         for fn in _facts(ctx):
