@@ -579,6 +579,15 @@ def test_configuration_error_is_shown_not_fatal(tmp_path: Path) -> None:
             (root / "pyproject.toml").write_text("[tool.iolint]\n", encoding="utf-8")
             s.change(uri, BUGGY + "\n")
             assert set(by_code(await s.diagnostics(uri))) == {"IO102", "IO105"}
+            assert len(s.messages) == 1  # once, not at every change
+            # Broken again: said again.
+            (root / "pyproject.toml").write_text(
+                '[tool.iolint]\nselect = ["NOPE2"]\n', encoding="utf-8"
+            )
+            s.change(uri, BUGGY)
+            assert await s.diagnostics(uri) == []
+            await s.wait_for("a second message", lambda: len(s.messages) == 2)
+            assert "NOPE2" in s.messages[1].message
 
     run(scenario())
 

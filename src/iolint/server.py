@@ -388,7 +388,7 @@ class IolintLanguageServer(LanguageServer):
         )
         self._analyses: dict[str, Analysis] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
-        self._shown_problems: set[str] = set()
+        self._shown_problems: dict[str, str] = {}
 
     # -- state
 
@@ -420,8 +420,12 @@ class IolintLanguageServer(LanguageServer):
         self._analyses[uri] = result
         for message in result.internal_errors:
             logger.error("internal error (please report): %s", message)
-        if result.problem is not None and result.problem not in self._shown_problems:
-            self._shown_problems.add(result.problem)
+        # A problem is shown once per document, not at every keystroke, and again if it comes
+        # back after being fixed.
+        if result.problem is None:
+            self._shown_problems.pop(uri, None)
+        elif self._shown_problems.get(uri) != result.problem:
+            self._shown_problems[uri] = result.problem
             self.window_show_message(
                 lsp.ShowMessageParams(type=lsp.MessageType.Error, message=result.problem)
             )
@@ -430,6 +434,7 @@ class IolintLanguageServer(LanguageServer):
     def forget(self, uri: str) -> None:
         self.cancel_pending(uri)
         self._analyses.pop(uri, None)
+        self._shown_problems.pop(uri, None)
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
