@@ -40,14 +40,17 @@ def trigger_test(trigger: str) -> tuple[str, re.Pattern[str] | None]:
     ``writelines(`` or ``_write(``; it also matches ``write as``, so that
     ``from os import write as w`` followed by ``w(fd, data)`` still triggers the rule. That is
     what :meth:`ModuleModel.calls_named` finds. Use it for names so common as words that a
-    plain trigger would match nearly every file (``read``, ``open``). The bare name is looked
-    for first (a fast substring search); the regex runs only on a hit.
+    plain trigger would match nearly every file (``read``, ``open``). In a call-syntax trigger
+    ``*`` stands for any identifier characters: ``"*sync*("`` is a call of any name containing
+    ``sync`` (``os.fsync(``, ``self._sync_dir(``) but not the ``async`` keyword. The longest
+    literal part is looked for first (a fast substring search); the regex runs only on a hit.
     """
     if not trigger.endswith("("):
         return trigger, None
-    name = trigger[:-1]
-    word = re.escape(name)
-    return name, re.compile(rf"(?<!\w){word}[ \t\f\r\n\\]*\(|(?<!\w){word}\s+as\b")
+    parts = trigger[:-1].split("*")
+    name = r"\w*".join(re.escape(p) for p in parts)
+    pattern = re.compile(rf"(?<!\w){name}[ \t\f\r\n\\]*\(|(?<!\w){name}\s+as\b")
+    return max(parts, key=len), pattern
 
 
 def triggered(text: str, rules: Sequence[Rule]) -> list[Rule]:

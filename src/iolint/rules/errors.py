@@ -32,7 +32,7 @@ from iolint.model.writes import (
 )
 from iolint.rules.base import Rule, RuleContext
 
-FSYNC_TRIGGERS = ("sync", "FSYNC")
+FSYNC_TRIGGERS = ("*sync*(", "FSYNC")
 
 
 def _first_swallower(model: ModuleModel, call: ast.Call) -> Catcher | None:
@@ -180,7 +180,7 @@ class CloseErrorSwallowed(Rule):
     name = "close-error-swallowed"
     summary = "The error of closing a written file is swallowed, hiding write failures."
     fix_applicability = Applicability.DISPLAY_ONLY
-    triggers = ("close",)
+    triggers = ("close(",)
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -278,7 +278,7 @@ class UnclosedWriter(Rule):
     name = "unclosed-writer"
     summary = "A file opened for writing is used in an expression and never closed explicitly."
     fix_applicability = Applicability.SAFE
-    triggers = ("open",)
+    triggers = ("open(", "fdopen(")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model

@@ -75,7 +75,7 @@ class AppendRace(Rule):
     name = "append-race"
     summary = "Seeking to the end and then writing races with other appenders; use append mode."
     fix_applicability = Applicability.DISPLAY_ONLY
-    triggers = ("seek",)
+    triggers = ("seek(", "lseek(")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
