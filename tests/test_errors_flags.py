@@ -514,3 +514,35 @@ def test_io402_log_writer_loop_fsyncs_the_same_file_again() -> None:
     """
     [d] = lint(src, ["IO402"])
     assert d.start.line == 11 and "next turn of the loop" in d.message
+
+
+def test_io502_fix_after_parenthesized_flags() -> None:
+    src = """\
+    import os
+
+    def create(p):
+        a = os.open(p, (os.O_CREAT | os.O_WRONLY))
+        b = os.open(
+            p,
+            (os.O_CREAT
+             | os.O_WRONLY),
+        )
+        c = os.open(p, (os.O_CREAT), dir_fd=3)
+        return a, b, c
+    """
+    fixed = _fix_round_trip(src, "IO502")
+    assert "os.open(p, (os.O_CREAT | os.O_WRONLY), 0o666)" in fixed
+    assert "| os.O_WRONLY), 0o666,\n" in fixed
+    assert "os.open(p, (os.O_CREAT), 0o666, dir_fd=3)" in fixed
+
+
+def test_io502_no_fix_across_a_comment() -> None:
+    src = "import os\nfd = os.open('p', os.O_CREAT  # why\n)\n"
+    [d] = lint(src, ["IO502"])
+    assert d.fix is None
+
+
+def test_io502_fix_with_crlf() -> None:
+    src = "import os\r\nfd = os.open(\r\n    'p',\r\n    (os.O_CREAT),\r\n)\r\n"
+    fixed = _fix_round_trip(src, "IO502")
+    assert fixed == "import os\r\nfd = os.open(\r\n    'p',\r\n    (os.O_CREAT), 0o666,\r\n)\r\n"

@@ -6,7 +6,7 @@ import ast
 import re
 from collections.abc import Iterator
 
-from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
+from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from iolint.model import ModuleModel
 from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.writes import FILE_WRITE_METHODS, known_file, local_nodes, object_key, scope_body
@@ -219,19 +219,54 @@ class CreatDefaultMode(Rule):
             yield self.diagnostic(ctx, call, message, self._fix(model, call, flags))
 
     @staticmethod
-    def _fix(model: ModuleModel, call: ast.Call, flags: ast.expr) -> Fix:
+    def _fix(model: ModuleModel, call: ast.Call, flags: ast.expr) -> Fix | None:
+        """A positional ``0o666`` right after positional flags (before any keyword), else
+        ``mode=0o666`` after the last argument."""
         if len(call.args) == 2 and call.args[1] is flags:
-            at = model.end(flags)
+            after: ast.AST = flags
             content = ", 0o666"
+            following = [k for k in call.keywords if _pos_end(model, k) > _pos_end(model, flags)]
+            boundary = (
+                model.source.offset(model.start(min(following, key=lambda k: _pos_end(model, k))))
+                if following
+                else model.source.offset(model.end(call)) - 1  # the call's own ")"
+            )
         else:
-            last = max([*call.args, *call.keywords], key=lambda n: _pos_end(model, n))
-            at = model.end(last)
+            after = max([*call.args, *call.keywords], key=lambda n: _pos_end(model, n))
             content = ", mode=0o666"
+            boundary = model.source.offset(model.end(call)) - 1
+        offset = _past_closing_parens(model, model.source.offset(model.end(after)), boundary)
+        if offset is None:
+            return None
+        at = _position(model, offset)
         return Fix(
-            "Pass mode `0o666` (what `open()` uses)",
-            Applicability.SAFE,
-            (Edit(at, at, content),),
+            "Pass mode `0o666` (what `open()` uses)", Applicability.SAFE, (Edit(at, at, content),)
         )
+
+
+def _past_closing_parens(model: ModuleModel, start: int, boundary: int) -> int | None:
+    """Where an argument really ends: after the ``)`` of ``(A | B)`` (the ast range stops
+    inside the parentheses). None when a comment or anything unexpected sits before the
+    next comma or the call's end."""
+    segment = model.source.text[start:boundary]
+    run = re.match(r"[\s)]*", segment)
+    assert run is not None
+    if segment[run.end() :].strip() not in ("", ","):
+        return None
+    closing = run.group().rfind(")")
+    return start + closing + 1 if closing >= 0 else start
+
+
+def _position(model: ModuleModel, offset: int) -> Position:
+    text = model.source.text
+    line = (
+        text.count("\n", 0, offset)
+        + text.count("\r", 0, offset)
+        - text.count("\r\n", 0, offset)
+        + 1
+    )
+    line_start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
+    return Position(line, offset - line_start)
 
 
 def _pos_end(model: ModuleModel, node: ast.AST) -> tuple[int, int]:
