@@ -82,6 +82,13 @@ _READINESS_METHODS = frozenset({"select", "poll"})
 _READINESS_NAME = re.compile(
     r"wait_?(for_?)?(read|writ|ready|io|fd|sock|event)|readable|writable|select|poll", re.I
 )
+# Methods an event loop in another module calls when a descriptor is ready (asyncore's
+# ``handle_read``, ``_read_ready``, ``on_readable``, ``data_received``).
+_CALLBACK_NAME = re.compile(
+    r"^_*(handle|on|do)_?(read|write|accept|recv|send|input|output|event)|"
+    r"_(read|write|accept)_?ready$|^_*(readable|writable)$|_received$",
+    re.IGNORECASE,
+)
 # User helpers whose name says they wait (``self._wait_writable()``, ``wait_for_data()``).
 _WAIT_NAME = re.compile(r"wait|sleep|select|poll|ready|idle|pause|backoff", re.IGNORECASE)
 
@@ -420,7 +427,7 @@ class NonblockingFacts:
             if isinstance(anc, ast.AsyncFunctionDef):
                 return True
         name = getattr(func, "name", None)
-        if name is not None and name in self.callbacks:
+        if name is not None and (name in self.callbacks or _CALLBACK_NAME.search(name)):
             return True
         return self.function_waits(func, readiness=True)
 
