@@ -28,7 +28,13 @@ MAX_ROUNDS = 10
 
 
 class FixWriteError(Exception):
-    """A fixed file could not be written; the original is untouched."""
+    """A fixed file could not be written; the original is untouched, unless ``replaced``: then
+    the new content is in place and only the directory sync that makes the rename durable
+    failed."""
+
+    def __init__(self, message: str, *, replaced: bool = False) -> None:
+        super().__init__(message)
+        self.replaced = replaced
 
 
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
@@ -174,7 +180,11 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> N
         st = real.stat()
     except OSError as exc:
         raise FixWriteError(f"cannot stat {path}: {exc.strerror or exc}") from exc
-    if not os.access(real, os.W_OK):
+    # os.access alone says yes to root for a file without any write bit; such a file was made
+    # read-only on purpose, so it is left alone whoever runs the fixer.
+    if not os.access(real, os.W_OK) or not st.st_mode & (
+        stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+    ):
         raise FixWriteError(f"{path} is not writable; left unchanged")
     if expected is not None:
         try:
@@ -215,5 +225,6 @@ def write_atomic(path: Path, data: bytes, *, expected: bytes | None = None) -> N
         _fsync_directory(directory)
     except OSError as exc:
         raise FixWriteError(
-            f"{path} was replaced but its directory could not be synced: {exc.strerror or exc}"
+            f"{path} was replaced but its directory could not be synced: {exc.strerror or exc}",
+            replaced=True,
         ) from exc

@@ -116,7 +116,19 @@ def fix_source(
         try:
             write_atomic(path, decoded.encode(outcome.text), expected=data)
         except FixWriteError as exc:
-            write_error = str(exc)
+            if not exc.replaced:
+                write_error = str(exc)
+            else:  # the fixed text is in place: report it as fixed, and the failed sync
+                return FileResult(
+                    display,
+                    outcome.remaining,
+                    None,
+                    first.internal_errors,
+                    fixed=outcome.fixed,
+                    diff=diff,
+                    write_error=str(exc),
+                    source=outcome.text,
+                )
         except UnicodeEncodeError as exc:
             write_error = f"{display}: fixed text cannot be encoded as {decoded.encoding}: {exc}"
     if write_error is not None:
