@@ -503,3 +503,20 @@ def test_flake8_rejects_a_bad_target_version(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "iolint-target-version" in result.stderr and "banana" in result.stderr
     assert "IO102" not in result.stdout  # no run with a setting silently dropped
+
+
+def test_directory_inside_an_ignored_path_is_still_walked(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As a pyenv install or a scratch virtualenv inside a repository that ignores it: naming
+    # the directory lints it (ruff does too) instead of silently finding no files; the
+    # .gitignore files inside it still apply.
+    (tree / ".git").mkdir()
+    write(tree / ".gitignore", "/versions\n")
+    write(tree / "versions" / "lib" / "a.py", BUGGY)
+    write(tree / "versions" / "lib" / "skip" / "b.py", BUGGY)
+    write(tree / "versions" / "lib" / ".gitignore", "skip/\n")
+    write(tree / "app.py", BUGGY)
+    assert list(findings(capsys, ".")) == ["app.py"]
+    assert list(findings(capsys, "versions/lib")) == ["versions/lib/a.py"]
+    assert list(findings(capsys, "versions")) == ["versions/lib/a.py"]

@@ -35,9 +35,13 @@ class _GitIgnores:
             self.specs[directory] = spec
         return self.specs[directory]
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
+    def ignored(self, path: Path, is_dir: bool, *, within: Path | None = None) -> bool:
+        """Whether git would ignore ``path``; with ``within``, only the ``.gitignore`` files
+        of that directory and below count."""
         path = path.resolve()
         for directory in path.parents:
+            if within is not None and directory != within and within not in directory.parents:
+                break
             spec = self._spec(directory)
             if spec is not None:
                 rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
@@ -76,6 +80,10 @@ def discover(
         ):
             # An excluded directory named on the command line, as a file would be.
             continue
+        # A directory named on the command line is walked even when an enclosing repository
+        # ignores it (a virtualenv or a pyenv install under an ignored path), as ruff does:
+        # then only the .gitignore files inside it apply, else nothing would be linted.
+        scope = root.resolve() if gitignores.ignored(root, True) else None
         for dirpath, dirnames, filenames in os.walk(root):
             base = Path(dirpath)
             settings = resolver.for_path(base)
@@ -84,7 +92,7 @@ def discover(
                 sub = base / d
                 if settings.is_excluded(sub):
                     continue
-                if settings.respect_gitignore and gitignores.ignored(sub, True):
+                if settings.respect_gitignore and gitignores.ignored(sub, True, within=scope):
                     continue
                 kept.append(d)
             dirnames[:] = kept
@@ -95,7 +103,9 @@ def discover(
                 file_settings = resolver.for_path(path)
                 if file_settings.is_excluded(path):
                     continue
-                if file_settings.respect_gitignore and gitignores.ignored(path, False):
+                if file_settings.respect_gitignore and gitignores.ignored(
+                    path, False, within=scope
+                ):
                     continue
                 if path not in seen:
                     seen.add(path)

@@ -53,12 +53,9 @@ def relative_path(path: str, base: str | None = None) -> str:
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-def source_line(source: str | None, line: int) -> str | None:
-    """Line ``line`` (1-based) of ``source``, split as Python's tokenizer does."""
-    if source is None:
-        return None
-    lines = _LINE_BREAK.split(source)
-    return lines[line - 1] if 0 < line <= len(lines) else None
+def source_lines(source: str | None) -> list[str]:
+    """``source`` split into lines as Python's tokenizer does (not on form feeds etc.)."""
+    return _LINE_BREAK.split(source) if source is not None else []
 
 
 def fingerprints(path: str, diagnostics: Sequence[Diagnostic], source: str | None) -> list[str]:
@@ -68,11 +65,13 @@ def fingerprints(path: str, diagnostics: Sequence[Diagnostic], source: str | Non
     the line number, so an edit elsewhere in the file does not make a finding look new. Equal
     findings (the same code on identical lines) are told apart by their order in the file.
     """
+    lines = source_lines(source) if diagnostics else []
     seen: dict[str, int] = {}
     out = []
     for d in diagnostics:
-        text = source_line(source, d.start.line)
-        key = "\0".join((path, d.code, text.strip() if text is not None else d.message))
+        n_line = d.start.line
+        text = lines[n_line - 1].strip() if 0 < n_line <= len(lines) else d.message
+        key = "\0".join((path, d.code, text))
         n = seen.get(key, 0)
         seen[key] = n + 1
         out.append(hashlib.sha256(f"{key}\0{n}".encode()).hexdigest())
