@@ -30,6 +30,9 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed"),
     pytest.mark.skipif(PRE_COMMIT is None, reason="pre-commit is not installed"),
+    pytest.mark.skipif(
+        not (ROOT / ".git").exists(), reason="not a git checkout (try-repo needs one)"
+    ),
 ]
 
 # Both findings have safe fixes: the socket is created in the function and nothing makes it
