@@ -499,3 +499,11 @@ def test_integration_flake8_options_exist() -> None:
     )
     for option in options:
         assert f"--{option}" in result.stdout, option
+
+
+def test_gitlab_parse_error_is_an_issue(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "pkg" / "broken.py").write_text("x = 1\ndef f(:\n    os.read(0, 1)\n")
+    (issue,) = gitlab(capsys, "pkg/broken.py")
+    assert issue["check_name"] == "iolint-parse-error"
+    assert issue["location"] == {"path": "pkg/broken.py", "lines": {"begin": 2}}
+    assert re.fullmatch(r"[0-9a-f]{64}", issue["fingerprint"])
