@@ -771,3 +771,23 @@ def test_io306_no_rewrite_when_os_means_something_else() -> None:
     """
     (diag,) = lint(source, ["IO306"])
     assert diag.fix is None
+
+
+def test_fdatasync_only_module_is_seen() -> None:
+    source = """
+        def _flush(f):
+            f.flush()
+            os.fdatasync(f.fileno())
+
+
+        import os
+
+
+        def write_state(path, blob):
+            with open(path + ".tmp", "wb") as f:
+                f.write(blob)
+                _flush(f)
+            os.replace(path + ".tmp", path)
+    """
+    # The helper counts as the file's fsync: the rename is durable, the directory is not.
+    assert io3(source) == [(14, "IO303")]

@@ -437,6 +437,16 @@ def _bodies(node: ast.AST) -> Iterator[list[ast.stmt]]:
 
 _View = tuple[WrittenFile, bool]  # (file, buffered file object?)
 _SYNC_NAME = re.compile(r"(?i)(?<!a)sync")
+_OS_SYNC_SPELLING = re.compile(r"\bsync\b")
+
+
+def _may_sync(model: ModuleModel) -> bool:
+    text = model.source.text
+    if "fsync" in text or "fdatasync" in text or "FSYNC" in text:
+        return True
+    return _OS_SYNC_SPELLING.search(text) is not None
+
+
 _OTHER_FD = "other"  # a descriptor of something that is not a file of the function
 
 
@@ -454,6 +464,9 @@ class _Walker:
         self.created: dict[ast.Call, tuple[WrittenFile, bool, bool]] = {}
         self.other_fd_calls: set[ast.Call] = set()
         self.mkstemps: dict[ast.Call, WrittenFile] = {}
+        # Every fsync form, helpers included, spells "sync" somewhere in the module: without
+        # it, skip the (module-wide, fixed-point) helper analysis altogether.
+        self.may_sync = model.fact(_may_sync)
         self.mktemps: dict[ast.Call, TempOrigin] = {}
 
     def next_seq(self) -> int:
@@ -649,7 +662,7 @@ class _Walker:
                 if pk:
                     self.facts.read_paths.setdefault(pk, self.next_seq())
                 return
-        if is_fsync_call(model, c):
+        if self.may_sync and is_fsync_call(model, c):
             self.sync(c, maybe=False)
             return
         if q in PUBLISH_FUNCS and len(c.args) >= 2:
