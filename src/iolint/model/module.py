@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 import builtins
+from collections import deque
 from collections.abc import Iterator
 from functools import cached_property
-from typing import Callable, TypeVar
+from typing import Callable, TypeVar, cast
 
 from iolint.diagnostics import Position
 from iolint.model.kinds import (
@@ -30,6 +31,7 @@ from iolint.model.source import SourceText
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 T = TypeVar("T")
+N = TypeVar("N", bound=ast.AST)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 
 
@@ -51,6 +53,8 @@ class ModuleModel:
         self.calls = index.calls
         self._calls_by_name = index.calls_by_name
         self._facts: dict[Callable[[ModuleModel], object], object] = {}
+        self._class_attributes: dict[ast.ClassDef, dict[str, list[Binding]]] = {}
+        self._by_type: dict[type, list[ast.AST]] | None = None
 
     def fact(self, factory: Callable[[ModuleModel], T]) -> T:
         """A derived fact, computed by ``factory(model)`` once per module and shared by every
@@ -65,7 +69,7 @@ class ModuleModel:
         return Position(line, self.source.char_column(line, getattr(node, "col_offset", 0)))
 
     def end(self, node: ast.AST) -> Position:
-        line: int = int(getattr(node, "end_lineno", None) or getattr(node, "lineno", 1))
+        line = cast(int, getattr(node, "end_lineno", None) or getattr(node, "lineno", 1))
         col: int | None = getattr(node, "end_col_offset", None)
         if col is None:
             return self.start(node)
@@ -96,6 +100,21 @@ class ModuleModel:
                         if leaf != name:
                             aliases.setdefault(leaf, set()).add(name)
         return aliases
+
+    def nodes(self, *types: type[N]) -> list[N]:
+        """Every node of the given exact types (``model.nodes(ast.Compare)``), from the index
+        the model already built: much cheaper than another ``ast.walk(model.tree)``. Nodes
+        come in the index's visiting order, not source order; operator and context nodes
+        (``ast.Add``, ``ast.Load``) are not indexed."""
+        if self._by_type is None:
+            by_type: dict[type, list[ast.AST]] = {}
+            for node in self._scope_of:
+                by_type.setdefault(type(node), []).append(node)
+            self._by_type = by_type
+        out: list[N] = []
+        for t in types:
+            out.extend(self._by_type.get(t, ()))  # type: ignore[arg-type]
+        return out
 
     def scope_of(self, node: ast.AST) -> Scope:
         scope = self._scope_of.get(node)
@@ -428,43 +447,14 @@ class ModuleModel:
         return None, None
 
     def class_attributes(self, cls: ast.ClassDef) -> dict[str, list[Binding]]:
-        return self._class_attribute_table.get(cls, {})
-
-    @cached_property
-    def _class_attribute_table(self) -> dict[ast.ClassDef, dict[str, list[Binding]]]:
-        """For each class, every ``self.attr = value`` in its methods and every class-level
-        annotation, so that ``self.sock`` in one method sees its creation in ``__init__``."""
-        table: dict[ast.ClassDef, dict[str, list[Binding]]] = {}
-        for cls in (n for n in ast.walk(self.tree) if isinstance(n, ast.ClassDef)):
-            attrs: dict[str, list[Binding]] = {}
-            for stmt in cls.body:
-                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                    kind = "assign" if stmt.value is not None else "annotation"
-                    attrs.setdefault(stmt.target.id, []).append(
-                        Binding(stmt.target.id, kind, stmt, stmt.value, annotation=stmt.annotation)
-                    )
-            for method in cls.body:
-                if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(
-                    method
-                ):
-                    continue
-                positional = [*method.args.posonlyargs, *method.args.args]
-                if not positional:
-                    continue
-                self_name = positional[0].arg
-                for node in ast.walk(method):
-                    for target, value, annotation in _attribute_stores(node):
-                        if (
-                            isinstance(target, ast.Attribute)
-                            and isinstance(target.value, ast.Name)
-                            and target.value.id == self_name
-                        ):
-                            kind = "assign" if value is not None else "other"
-                            attrs.setdefault(target.attr, []).append(
-                                Binding(target.attr, kind, node, value, annotation=annotation)
-                            )
-            table[cls] = attrs
-        return table
+        """Every ``self.attr = value`` in the methods of ``cls`` and every class-level
+        annotation, so that ``self.sock`` in one method sees its creation in ``__init__``.
+        Computed per class on first use: most modules never ask, and those that do ask about
+        few of their classes."""
+        found = self._class_attributes.get(cls)
+        if found is None:
+            found = self._class_attributes[cls] = _class_attribute_bindings(cls)
+        return found
 
     # ----------------------------------------------------------------- value flow
     def uses_after(self, name: str, binding_node: ast.AST) -> list[ast.Name]:
@@ -515,6 +505,56 @@ def _is_static(func: ast.AST) -> bool:
         if isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"):
             return True
     return False
+
+
+def _class_attribute_bindings(cls: ast.ClassDef) -> dict[str, list[Binding]]:
+    attrs: dict[str, list[Binding]] = {}
+    for stmt in cls.body:
+        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            kind = "assign" if stmt.value is not None else "annotation"
+            attrs.setdefault(stmt.target.id, []).append(
+                Binding(stmt.target.id, kind, stmt, stmt.value, annotation=stmt.annotation)
+            )
+    for method in cls.body:
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or _is_static(method):
+            continue
+        positional = [*method.args.posonlyargs, *method.args.args]
+        if not positional:
+            continue
+        self_name = positional[0].arg
+        for node in _statements_bfs(method):
+            for target, value, annotation in _attribute_stores(node):
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == self_name
+                ):
+                    kind = "assign" if value is not None else "other"
+                    attrs.setdefault(target.attr, []).append(
+                        Binding(target.attr, kind, node, value, annotation=annotation)
+                    )
+    return attrs
+
+
+# Nodes that hold statements (``ast.match_case`` exists from Python 3.10 on).
+_MATCH_CASE: tuple[type, ...] = (ast.match_case,) if hasattr(ast, "match_case") else ()
+_STATEMENT_HOLDERS: tuple[type, ...] = (ast.stmt, ast.excepthandler, *_MATCH_CASE)
+
+
+def _statements_bfs(root: ast.AST) -> Iterator[ast.AST]:
+    """``ast.walk(root)`` restricted to statements (and the handlers and match cases between
+    them), in the same order: expressions hold no statements, so pruning them keeps the
+    breadth-first order of everything else, at a fraction of the cost."""
+    queue: deque[ast.AST] = deque([root])
+    holders = _STATEMENT_HOLDERS
+    while queue:
+        node = queue.popleft()
+        yield node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                items: list[ast.AST] = value
+                queue.extend([item for item in items if isinstance(item, holders)])
 
 
 def _attribute_stores(node: ast.AST) -> list[tuple[ast.expr, ast.expr | None, ast.expr | None]]:
