@@ -108,7 +108,11 @@ def test_target_version_option(tmp_path: Path) -> None:
     assert r.returncode == 1 and "IO101" in r.stdout
     bad = flake8("--select", "IO", "--iolint-target-version", "banana", "m.py", cwd=tmp_path)
     assert bad.returncode != 0
-    assert "target-version" in bad.stderr
+    assert "iolint-target-version" in bad.stderr and "Traceback" not in bad.stderr
+    (tmp_path / "setup.cfg").write_text("[flake8]\niolint-save-functions = (unclosed\n")
+    bad = flake8("--select", "IO", "m.py", cwd=tmp_path)
+    assert bad.returncode != 0
+    assert "iolint-save-functions" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_opt_in_rules(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ast
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -21,6 +22,24 @@ from iolint.registry import all_rules
 from iolint.rules.base import DEFAULT_SAVE_FUNCTIONS, Rule, RuleOptions
 
 LOG = logging.getLogger(__name__)
+
+
+def _target_version(value: str) -> str:
+    """Validate ``--iolint-target-version`` while flake8 parses its options (command line and
+    config file alike), so a bad value is a usage error, not a traceback."""
+    try:
+        parse_target_version(value, "--iolint-target-version")
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(f'must look like "py39", got {value!r}') from exc
+    return value
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"not a valid regular expression: {exc}") from exc
+    return value
 
 
 class Flake8Plugin:
@@ -42,12 +61,14 @@ class Flake8Plugin:
         parser.add_option(
             "--iolint-target-version",
             default=None,
+            type=_target_version,
             parse_from_config=True,
             help="iolint: the oldest Python the code runs on, e.g. py38 (default py39)",
         )
         parser.add_option(
             "--iolint-save-functions",
             default=DEFAULT_SAVE_FUNCTIONS,
+            type=_regex,
             parse_from_config=True,
             help="iolint: regex of function names that save state durably (IO306/IO307)",
         )
@@ -59,10 +80,8 @@ class Flake8Plugin:
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         target = getattr(options, "iolint_target_version", None)
-        try:
-            version = parse_target_version(target, "--iolint-target-version") if target else (3, 9)
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from exc
+        # Already validated by _target_version.
+        version = parse_target_version(target, "--iolint-target-version") if target else (3, 9)
         cls._options = RuleOptions(
             target_version=version,
             save_functions=getattr(options, "iolint_save_functions", None)
