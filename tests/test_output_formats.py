@@ -156,7 +156,8 @@ def test_sarif_is_valid_and_complete(
     found = []
     for result in sarif_run["results"]:
         assert ids[result["ruleIndex"]] == result["ruleId"]
-        assert result["level"] == "warning"
+        rule = rule_by_code(result["ruleId"])
+        assert rule is not None and result["level"] == rule.severity
         (loc,) = result["locations"]
         phys = loc["physicalLocation"]
         assert phys["artifactLocation"] == {"uri": "pkg/bug.py", "uriBaseId": "%SRCROOT%"}
@@ -287,8 +288,9 @@ def test_github_workflow_commands(project: Path, capsys: pytest.CaptureFixture[s
     assert code == 1
     lines = out.splitlines()
     assert len(lines) == len(EXPECTED)
+    kind = {"error": "error", "warning": "warning", "note": "notice"}[_severity("IO102")]
     assert lines[0].startswith(
-        "::warning file=pkg/bug.py,line=8,col=5,endLine=8,endColumn=23,title=IO102::`send()` "
+        f"::{kind} file=pkg/bug.py,line=8,col=5,endLine=8,endColumn=23,title=IO102::`send()` "
     )
     pattern = re.compile(
         r"::(?P<kind>error|warning|notice) file=(?P<file>[^,]+),line=(?P<line>\d+),"
@@ -318,7 +320,8 @@ def test_github_escapes_file_names(project: Path, capsys: pytest.CaptureFixture[
     odd = project / "pkg" / "a,b:c%.py"
     odd.write_text(BUGGY, encoding="utf-8")
     out = run(capsys, "check", "--output-format", "github", "--select", "IO102", str(odd))[1]
-    assert out.startswith("::warning file=pkg/a%2Cb%3Ac%25.py,line=8,col=5,"), out
+    kind = {"error": "error", "warning": "warning", "note": "notice"}[_severity("IO102")]
+    assert out.startswith(f"::{kind} file=pkg/a%2Cb%3Ac%25.py,line=8,col=5,"), out
 
 
 def test_github_parse_error_is_an_error_annotation(
@@ -507,3 +510,9 @@ def test_gitlab_parse_error_is_an_issue(project: Path, capsys: pytest.CaptureFix
     assert issue["check_name"] == "iolint-parse-error"
     assert issue["location"] == {"path": "pkg/broken.py", "lines": {"begin": 2}}
     assert re.fullmatch(r"[0-9a-f]{64}", issue["fingerprint"])
+
+
+def _severity(code: str) -> str:
+    rule = rule_by_code(code)
+    assert rule is not None
+    return rule.severity

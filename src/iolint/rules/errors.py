@@ -66,6 +66,7 @@ def _report_node(catcher: Catcher) -> tuple[ast.AST, ast.AST]:
 
 class FsyncErrorSwallowed(Rule):
     code = "IO401"
+    severity = "error"
     name = "fsync-error-swallowed"
     summary = "An fsync failure is caught and ignored, so the program goes on over lost data."
     fix_applicability = Applicability.DISPLAY_ONLY
@@ -102,6 +103,7 @@ class FsyncErrorSwallowed(Rule):
 
 class FsyncRetried(Rule):
     code = "IO402"
+    severity = "error"
     name = "fsync-retried"
     summary = "An fsync is retried after it failed, which can report success over lost data."
     fix_applicability = Applicability.DISPLAY_ONLY

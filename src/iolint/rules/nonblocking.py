@@ -138,6 +138,7 @@ def _when(label: str) -> str:
 
 class BlockingIOErrorUnhandled(Rule):
     code = "IO201"
+    severity = "error"
     name = "blocking-io-error-unhandled"
     summary = "I/O on a non-blocking descriptor with no handler for BlockingIOError."
     fix_applicability = Applicability.DISPLAY_ONLY
@@ -354,6 +355,7 @@ def _eof_test(model: ModuleModel, node: ast.expr) -> bool:
 
 class NonblockingNoneResult(Rule):
     code = "IO202"
+    severity = "error"
     name = "nonblocking-none-result"
     summary = "A file object over a non-blocking descriptor returns None (or b'') when not ready."
     fix_applicability = Applicability.DISPLAY_ONLY
@@ -634,6 +636,7 @@ def _is_reraise(stmts: list[ast.stmt], exc_name: str | None) -> bool:
 
 class RedundantEintrRetry(Rule):
     code = "IO204"
+    severity = "note"
     name = "redundant-eintr-retry"
     summary = "An InterruptedError/EINTR retry around calls Python already retries (PEP 475)."
     fix_applicability = Applicability.SAFE
@@ -915,6 +918,7 @@ def _write_payload(model: ModuleModel, call: ast.Call) -> ast.expr | None:
 
 class PayloadLostOnEagain(Rule):
     code = "IO206"
+    severity = "error"
     name = "payload-lost-on-eagain"
     summary = "Data consumed inside a write that can raise BlockingIOError is lost on retry."
     fix_applicability = Applicability.DISPLAY_ONLY

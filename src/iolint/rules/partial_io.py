@@ -74,6 +74,7 @@ def _expected_to_raise(model: ModuleModel, node: ast.AST) -> bool:
 
 class UncheckedWriteCount(Rule):
     code = "IO101"
+    severity = "error"
     name = "unchecked-write-count"
     summary = (
         "The byte count returned by a low-level write is discarded; a short write loses the rest."
@@ -143,6 +144,7 @@ class UncheckedWriteCount(Rule):
 
 class UncheckedSendCount(Rule):
     code = "IO102"
+    severity = "error"
     name = "unchecked-send-count"
     summary = "`socket.send()` may send only part of the data and its count is discarded."
     fix_applicability = Applicability.SAFE
@@ -355,6 +357,7 @@ def _in_test(model: ModuleModel, node: ast.AST) -> bool:
 
 class ShortReadAssumed(Rule):
     code = "IO103"
+    severity = "error"
     name = "short-read-assumed"
     summary = "A read's result is used as if it always had the requested length."
     fix_applicability = Applicability.DISPLAY_ONLY
@@ -422,6 +425,7 @@ class ShortReadAssumed(Rule):
 
 class EofNotHandled(Rule):
     code = "IO104"
+    severity = "error"
     name = "eof-not-handled"
     summary = "A read loop never tests for EOF (b''), so it spins forever once the peer is gone."
     fix_applicability = Applicability.UNSAFE
