@@ -791,3 +791,19 @@ def test_fdatasync_only_module_is_seen() -> None:
     """
     # The helper counts as the file's fsync: the rename is durable, the directory is not.
     assert io3(source) == [(14, "IO303")]
+
+
+def test_io304_no_fix_when_dir_is_positional() -> None:
+    source = """
+        import os
+        import tempfile
+
+
+        def save(path, blob):
+            fd, tmp = tempfile.mkstemp(".tmp", "state-", None)
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+            os.replace(tmp, path)
+    """
+    (diag,) = lint(source, ["IO304"])
+    assert diag.fix is None

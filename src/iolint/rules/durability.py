@@ -426,6 +426,9 @@ class TempFileOtherDirectory(Rule):
             return None
         value = f"os.path.dirname({model.text_of(target)})"
         existing = next((k for k in call.keywords if k.arg == "dir"), None)
+        dir_pos = 6 if call_qualname_is_named_temp(model, call) else 2
+        if existing is None and len(call.args) > dir_pos:
+            return None  # ``dir`` given positionally: a keyword too would be a TypeError
         if existing is not None:
             edit = Edit(model.start(existing.value), model.end(existing.value), value)
         else:
@@ -445,6 +448,10 @@ class TempFileOtherDirectory(Rule):
             [edit],
             imports,
         )
+
+
+def call_qualname_is_named_temp(model: ModuleModel, call: ast.Call) -> bool:
+    return model.call_qualname(call) == "tempfile.NamedTemporaryFile"
 
 
 def _bound_before(model: ModuleModel, expr: ast.expr, at: ast.AST) -> bool:
