@@ -196,6 +196,7 @@ def _sync_before_close_edit(
 
 class FsyncWithoutFlush(Rule):
     code = "IO301"
+    severity = "error"
     name = "fsync-without-flush"
     summary = "`os.fsync()` of a buffered file whose latest writes were never flushed."
     fix_applicability = Applicability.SAFE
@@ -241,6 +242,7 @@ class FsyncWithoutFlush(Rule):
 
 class PublishWithoutFsync(Rule):
     code = "IO302"
+    severity = "error"
     name = "publish-without-fsync"
     summary = "A file is renamed into place before its data was fsynced."
     fix_applicability = Applicability.UNSAFE
@@ -312,6 +314,7 @@ def _synced_by_callers(model: ModuleModel, fn: FunctionFacts) -> bool:
 
 class PublishWithoutDirFsync(Rule):
     code = "IO303"
+    severity = "error"
     name = "publish-without-dir-fsync"
     summary = "A durable replace that never fsyncs the destination directory."
     fix_applicability = Applicability.UNSAFE
@@ -385,6 +388,7 @@ def _fresh(model: ModuleModel, base: str, taken: tuple[str, ...] = ()) -> str:
 
 class TempFileOtherDirectory(Rule):
     code = "IO304"
+    severity = "error"
     name = "temp-file-other-directory"
     summary = "A temp file made in the system temp directory is renamed onto its target."
     fix_applicability = Applicability.SAFE
@@ -523,6 +527,7 @@ def _only_statement(s: ast.stmt) -> ast.stmt | None:
 
 class RenameNotReplace(Rule):
     code = "IO305"
+    severity = "error"
     name = "rename-not-replace"
     summary = "`os.rename()` onto a file that may exist, or after removing the target."
     fix_applicability = Applicability.SAFE
@@ -625,6 +630,7 @@ def _passed_for_publishing(model: ModuleModel, fn: FunctionFacts, file: WrittenF
 
 class NonAtomicOverwrite(Rule):
     code = "IO306"
+    severity = "error"
     name = "non-atomic-overwrite"
     summary = "A save function truncates and rewrites its file in place."
     fix_applicability = Applicability.UNSAFE
@@ -740,6 +746,7 @@ def _rebinds(body: list[ast.stmt], target: ast.expr) -> bool:
 
 class UnsyncedSave(Rule):
     code = "IO307"
+    severity = "error"
     name = "unsynced-save"
     summary = "A save function appends to or creates a file and closes it without fsync."
     fix_applicability = Applicability.UNSAFE
@@ -797,6 +804,7 @@ class UnsyncedSave(Rule):
 
 class MacosFsyncIsNotFull(Rule):
     code = "IO308"
+    severity = "note"
     name = "macos-fsync-is-not-full"
     summary = "On macOS `os.fsync()` does not flush the drive cache; `F_FULLFSYNC` does."
     fix_applicability = Applicability.DISPLAY_ONLY
