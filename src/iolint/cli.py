@@ -16,14 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from iolint import __version__
+from iolint.cache import ResultCache
 from iolint.config import OUTPUT_FORMATS, ConfigError, ConfigResolver, Settings, parse_override
 from iolint.discovery import discover
 from iolint.docs import load_page, page_text
 from iolint.model.source import DecodeError, decode_source
+from iolint.parallel import Task, check_files, default_jobs
 from iolint.registry import all_rules, known_code_prefix, rule_by_code
 from iolint.report import ReportOptions, renderer
 from iolint.report.common import fix_marker
-from iolint.runner import FileResult, fix_source, lint_source, process_path
+from iolint.runner import FileResult, fix_source, lint_source
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rule", "version", "server")
@@ -35,6 +37,16 @@ def _codes(value: str) -> list[str]:
         if not known_code_prefix(c):
             raise argparse.ArgumentTypeError(f"unknown rule code or prefix: {c}")
     return codes
+
+
+def _jobs(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--no-cache", action="store_true", help="do not read or write the result cache"
+    )
+    check.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="processes to lint with (default: the number of CPUs; 1 lints in this process)",
     )
     check.add_argument(
         "--exclude",
@@ -233,13 +252,19 @@ def _check(args: argparse.Namespace) -> int:
         if args.show_files:
             print("\n".join(str(f) for f in files))
             return EXIT_CLEAN
+        caches: dict[Path, ResultCache | None] = {}
+        tasks = []
         for path in files:
             settings = resolver.for_path(path)
-            results.append(
-                process_path(
-                    path, settings, fix=fixing, diff_only=args.diff, unsafe=settings.unsafe_fixes
-                )
+            cache = None
+            if not args.no_cache and not fixing:
+                if settings.root not in caches:
+                    caches[settings.root] = ResultCache.for_root(settings.root)
+                cache = caches[settings.root]
+            tasks.append(
+                Task(path, settings, cache, fixing, args.diff, unsafe=settings.unsafe_fixes)
             )
+        results.extend(check_files(tasks, args.jobs or default_jobs()))
     return _report(
         args, results, output_format, unsafe, fixing, rule_codes=resolver.enabled_codes()
     )

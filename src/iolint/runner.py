@@ -6,14 +6,36 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from iolint.cache import CachedResult, ResultCache
 from iolint.config import Settings
 from iolint.diagnostics import Diagnostic, ParseError
 from iolint.engine import lint_text
-from iolint.fix import FixWriteError, fix_text, write_atomic
 from iolint.model.source import DecodedSource, DecodeError, decode_source
 from iolint.registry import all_rules
 from iolint.rules.base import Rule
+
+_FIXER_NAMES = ("fix_text", "write_atomic", "FixWriteError")
+
+
+def __getattr__(name: str) -> Any:
+    """``fix_text``, ``write_atomic`` and ``FixWriteError`` of :mod:`iolint.fix`, imported on
+    first use: the fixer needs libcst, whose import costs 0.1 s that a lint-only run (most
+    runs, and every cache hit) does not need. They stay attributes of this module, so tests
+    can still replace them here."""
+    if name in _FIXER_NAMES:
+        import iolint.fix
+
+        value = getattr(iolint.fix, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _fixer() -> tuple[Any, Any, Any]:
+    module = globals()
+    return tuple(module[n] if n in module else __getattr__(n) for n in _FIXER_NAMES)
 
 
 @dataclass(frozen=True)
@@ -30,13 +52,23 @@ class FileResult:
     source: str | None = field(default=None, compare=False, repr=False)
 
 
-def rules_for(settings: Settings, path: Path | None) -> list[Rule]:
-    enabled = settings.enabled_codes(path)
+def rules_for(
+    settings: Settings, path: Path | None, enabled: frozenset[str] | None = None
+) -> list[Rule]:
+    if enabled is None:
+        enabled = settings.enabled_codes(path)
     return [r() for r in all_rules() if r.code in enabled]
 
 
-def lint_source(text: str, display_path: str, settings: Settings, path: Path | None) -> FileResult:
-    rules = rules_for(settings, path)
+def lint_source(
+    text: str,
+    display_path: str,
+    settings: Settings,
+    path: Path | None,
+    *,
+    enabled: frozenset[str] | None = None,
+) -> FileResult:
+    rules = rules_for(settings, path, enabled)
     result = lint_text(text, display_path, rules, settings.rule_options())
     return FileResult(
         display_path,
@@ -54,6 +86,30 @@ def _decode(data: bytes, display: str) -> DecodedSource | FileResult:
         return FileResult(display, parse_error=ParseError(f"cannot decode file: {exc}"))
 
 
+def _read(path: Path) -> bytes | FileResult:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        return FileResult(
+            str(path), parse_error=ParseError(f"cannot read file: {exc.strerror or exc}")
+        )
+
+
+def cached_result(path: Path, settings: Settings, cache: ResultCache) -> FileResult | None:
+    """The result of linting ``path`` as it is now, if the cache holds it."""
+    data = _read(path)
+    if isinstance(data, FileResult):
+        return None
+    display = str(path)
+    hit = cache.get(cache.key(data, display, settings, settings.enabled_codes(path)))
+    if hit is None:
+        return None
+    decoded = _decode(data, display)
+    if isinstance(decoded, FileResult):
+        return None
+    return FileResult(display, hit.diagnostics, hit.parse_error, source=decoded.text)
+
+
 def process_path(
     path: Path,
     settings: Settings,
@@ -61,22 +117,35 @@ def process_path(
     fix: bool = False,
     diff_only: bool = False,
     unsafe: bool = False,
+    cache: ResultCache | None = None,
 ) -> FileResult:
+    """Lint (or fix) one file. With ``cache``, a lint result is looked up by the exact bytes
+    read here and stored under them, so an entry always describes the content it was
+    computed from, even if the file changes meanwhile. Fixing never uses the cache."""
     display = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return FileResult(
-            display, parse_error=ParseError(f"cannot read file: {exc.strerror or exc}")
+    data = _read(path)
+    if isinstance(data, FileResult):
+        return data
+    if fix:
+        decoded = _decode(data, display)
+        if isinstance(decoded, FileResult):
+            return decoded
+        return fix_source(
+            decoded, display, settings, path, data=data, write=not diff_only, unsafe=unsafe
         )
+    enabled = settings.enabled_codes(path)
+    key = cache.key(data, display, settings, enabled) if cache is not None else None
+    hit = cache.get(key) if cache is not None and key is not None else None
     decoded = _decode(data, display)
     if isinstance(decoded, FileResult):
         return decoded
-    if not fix:
-        return lint_source(decoded.text, display, settings, path)
-    return fix_source(
-        decoded, display, settings, path, data=data, write=not diff_only, unsafe=unsafe
-    )
+    if hit is not None:
+        return FileResult(display, hit.diagnostics, hit.parse_error, source=decoded.text)
+    result = lint_source(decoded.text, display, settings, path, enabled=enabled)
+    if cache is not None and key is not None and not result.internal_errors:
+        # A rule crash is reported on every run until fixed, never cached away.
+        cache.put(key, CachedResult(result.diagnostics, result.parse_error))
+    return result
 
 
 def fix_source(
@@ -98,6 +167,7 @@ def fix_source(
     def relint(text: str) -> Sequence[Diagnostic]:
         return lint_text(text, display, rules, options).diagnostics
 
+    fix_text, write_atomic, FixWriteError = _fixer()
     outcome = fix_text(decoded.text, relint, unsafe=unsafe)
     if not outcome.fixed:
         return FileResult(

@@ -1,0 +1,110 @@
+"""Findings do not depend on how iolint is run: trigger scan or not, cache or not, one or
+several processes, CLI or flake8 plugin."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+import iolint.engine as engine
+from iolint.cli import main
+from iolint.flake8_plugin import Flake8Plugin
+from iolint.registry import all_rules
+from iolint.rules.base import RuleOptions
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE_FILES = sorted(FIXTURES.glob("IO*.py"))
+
+
+def _all_rules() -> list:  # type: ignore[type-arg]
+    return [r() for r in all_rules()]
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+def test_trigger_scan_loses_no_finding(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rule's triggers are a pre-filter only: running every rule on every file finds the
+    same. A trigger that is too tight (a call the rule follows but its triggers miss) shows
+    up here on the rule's own fixtures."""
+    text = path.read_text()
+    rules = _all_rules()
+    scanned = engine.lint_text(text, str(path), rules, RuleOptions())
+    monkeypatch.setattr(engine, "triggered", lambda text, rules: list(rules))
+    forced = engine.lint_text(text, str(path), rules, RuleOptions())
+    assert scanned.diagnostics == forced.diagnostics
+    assert scanned.internal_errors == forced.internal_errors
+
+
+@pytest.mark.parametrize(
+    ("trigger", "text", "hit"),
+    [
+        ("write(", "os.write(fd, b)", True),
+        ("write(", "f.write (b)", True),
+        ("write(", "f.write \\\n  (b)", True),
+        ("write(", "from os import write as w\nw(fd, b)", True),
+        ("write(", "from os import (\n    write as w,\n)", True),
+        ("write(", "f.writelines(x)", False),
+        ("write(", "self._write(x)", False),
+        ("write(", "# we write the data", False),
+        ("*sync*(", "os.fsync(fd)", True),
+        ("*sync*(", "self._sync_dir(d)", True),
+        ("*sync*(", "async def f(x): pass", False),
+        ("*sync*(", "asyncio.run(main())", False),
+        ("FSYNC", "fcntl.fcntl(fd, fcntl.F_FULLFSYNC)", True),
+    ],
+)
+def test_trigger_forms(trigger: str, text: str, hit: bool) -> None:
+    word, pattern = engine.trigger_test(trigger)
+    found = word in text and (pattern is None or pattern.search(text) is not None)
+    assert found is hit
+
+
+def test_alias_import_still_triggers() -> None:
+    text = "from os import write as w\n\ndef f(fd, data):\n    w(fd, data)\n"
+    result = engine.lint_text(text, "m.py", _all_rules(), RuleOptions())
+    assert [d.code for d in result.diagnostics] == ["IO101"]
+
+
+@pytest.mark.parametrize("path", FIXTURE_FILES, ids=lambda p: p.name)
+def test_flake8_plugin_equals_engine(path: Path) -> None:
+    """The plugin (flake8's tree and lines, no noqa filtering of its own) reports what the
+    engine reports with every rule enabled, once flake8-style noqa is applied."""
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    Flake8Plugin.parse_options(_Options())
+    plugin = Flake8Plugin(ast.parse(text), str(path), lines)
+    by_plugin = {(row, col, msg.split()[0]) for row, col, msg, _ in plugin.run()}
+    result = engine.lint_text(text, str(path), _all_rules(), RuleOptions(), noqa=False)
+    assert by_plugin == {(d.start.line, d.start.column, d.code) for d in result.diagnostics}
+
+
+class _Options:
+    iolint_target_version = None
+    iolint_save_functions = None
+    select = None
+    extend_select = None
+
+
+def test_cli_output_same_with_and_without_cache_and_jobs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for path in FIXTURE_FILES:
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "pyproject.toml").write_text('[tool.iolint]\nextend-select = ["IO308"]\n')
+    monkeypatch.chdir(tmp_path)
+    runs = [
+        ["--no-cache", "--jobs", "1"],
+        ["--no-cache", "--jobs", "2"],
+        ["--jobs", "2"],  # cold cache
+        ["--jobs", "2"],  # warm cache
+        ["--jobs", "1"],  # warm cache, in process
+    ]
+    outputs = []
+    for extra in runs:
+        code = main(["check", *extra, "--output-format", "json", "."])
+        outputs.append((code, capsys.readouterr().out))
+    assert outputs[0][0] == 1
+    assert all(o == outputs[0] for o in outputs), [extra for extra, o in zip(runs, outputs)]
+    assert (tmp_path / ".iolint_cache" / "CACHEDIR.TAG").is_file()
