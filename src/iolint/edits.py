@@ -30,20 +30,26 @@ def indent_unit(model: ModuleModel, stmt: ast.stmt) -> str:
     own = model.source.indentation(model.start(stmt).line)
     if "\t" in own:
         return "\t"
+    return model.fact(_module_indent_unit)
+
+
+_BLOCKS = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.While,
+    ast.With,
+    ast.Try,
+)
+
+
+def _module_indent_unit(model: ModuleModel) -> str:
+    # Computed once per module: a fix per finding must not walk the whole tree each time
+    # (that made files with thousands of findings quadratic).
     for node in ast.walk(model.tree):
-        if isinstance(
-            node,
-            (
-                ast.FunctionDef,
-                ast.AsyncFunctionDef,
-                ast.ClassDef,
-                ast.If,
-                ast.For,
-                ast.While,
-                ast.With,
-                ast.Try,
-            ),
-        ):
+        if isinstance(node, _BLOCKS):
             outer = model.source.indentation(node.lineno)
             inner = model.source.indentation(node.body[0].lineno)
             if inner.startswith(outer) and len(inner) > len(outer) and "\t" not in inner:
@@ -53,13 +59,19 @@ def indent_unit(model: ModuleModel, stmt: ast.stmt) -> str:
 
 def fresh_name(model: ModuleModel, base: str) -> str:
     """A name that appears nowhere in the module, so generated code cannot shadow anything."""
-    text = model.source.text
+    words = model.fact(_words)
     candidate = base
     n = 1
-    while re.search(rf"\b{re.escape(candidate)}\b", text):
+    while candidate in words:
         n += 1
         candidate = f"{base}{n}"
     return candidate
+
+
+def _words(model: ModuleModel) -> frozenset[str]:
+    # Every maximal run of word characters: ``x in _words`` is ``re.search(rf"\b{x}\b")``
+    # on the text, without scanning the whole text once per fix.
+    return frozenset(re.findall(r"\w+", model.source.text))
 
 
 def lines_block(model: ModuleModel, indent: str, lines: list[str]) -> str:
