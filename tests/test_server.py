@@ -28,6 +28,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 
 from iolint.docs import page_text
+from iolint.registry import rule_by_code
 
 TIMEOUT = 60.0  # seconds; far above what any step takes, so only a hang fails a test
 
@@ -314,7 +315,14 @@ def test_diagnostics_quick_fixes_and_clearing(tmp_path: Path) -> None:
             assert send.source == "iolint"
             assert send.code_description is None
             assert send.range == at_line(BUGGY, 's.send(b"ping")')
-            assert send.severity == lsp.DiagnosticSeverity.Warning
+            assert (
+                send.severity
+                == {
+                    "error": lsp.DiagnosticSeverity.Error,
+                    "warning": lsp.DiagnosticSeverity.Warning,
+                    "note": lsp.DiagnosticSeverity.Information,
+                }[rule_by_code("IO102").severity]
+            )  # type: ignore[union-attr]
 
             actions = await s.code_actions(uri, send.range, only=["quickfix"])
             titles = [a.title for a in actions]
