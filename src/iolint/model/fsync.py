@@ -50,26 +50,49 @@ def fsync_helpers(model: ModuleModel) -> FsyncHelpers:
             for item in stmt.body:
                 if isinstance(item, _FUNCS):
                     methods[(stmt, item.name)] = item
+    # Each function's calls are classified once: a direct fsync makes it a helper at once;
+    # the calls that could reach a helper are kept for the fixed point, which then only
+    # re-checks those (re-walking every function per round dominated the IO3xx cost).
     fn_set: set[str] = set()
     meth_set: set[tuple[ast.ClassDef, str]] = set()
+    pending_fns: dict[str, list[ast.Call]] = {}
+    pending_meths: dict[tuple[ast.ClassDef, str], list[ast.Call]] = {}
+    for name, func in top.items():
+        calls = _calls_in(func)
+        if any(is_direct_fsync(model, c) for c in calls):
+            fn_set.add(name)
+        else:
+            pending_fns[name] = [c for c in calls if _may_be_helper_call(c)]
+    for key, func in methods.items():
+        calls = _calls_in(func)
+        if any(is_direct_fsync(model, c) for c in calls):
+            meth_set.add(key)
+        else:
+            pending_meths[key] = [c for c in calls if _may_be_helper_call(c)]
     changed = True
     while changed:
         changed = False
         helpers = FsyncHelpers(frozenset(fn_set), frozenset(meth_set))
-        for name, func in top.items():
-            if name not in fn_set and any(_fsyncs(model, c, helpers) for c in _calls_in(func)):
+        for name, calls in pending_fns.items():
+            if name not in fn_set and any(_via_helper(model, c, helpers) for c in calls):
                 fn_set.add(name)
                 changed = True
-        for key, func in methods.items():
-            if key not in meth_set and any(_fsyncs(model, c, helpers) for c in _calls_in(func)):
+        for key, calls in pending_meths.items():
+            if key not in meth_set and any(_via_helper(model, c, helpers) for c in calls):
                 meth_set.add(key)
                 changed = True
     return FsyncHelpers(frozenset(fn_set), frozenset(meth_set))
 
 
-def _fsyncs(model: ModuleModel, call: ast.Call, helpers: FsyncHelpers) -> bool:
-    if is_direct_fsync(model, call):
-        return True
+def _may_be_helper_call(call: ast.Call) -> bool:
+    func = call.func
+    return isinstance(func, ast.Name) or (
+        isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+    )
+
+
+def _via_helper(model: ModuleModel, call: ast.Call, helpers: FsyncHelpers) -> bool:
+    """A call to a same-module function or method known to fsync."""
     func = call.func
     if isinstance(func, ast.Name) and func.id in helpers.functions:
         bindings = model.bindings_of(func.id, func)
@@ -79,6 +102,10 @@ def _fsyncs(model: ModuleModel, call: ast.Call, helpers: FsyncHelpers) -> bool:
         if cls is not None and func.value.id in (self_name, cls.name):
             return (cls, func.attr) in helpers.methods
     return False
+
+
+def _fsyncs(model: ModuleModel, call: ast.Call, helpers: FsyncHelpers) -> bool:
+    return is_direct_fsync(model, call) or _via_helper(model, call, helpers)
 
 
 def is_fsync_call(model: ModuleModel, call: ast.Call) -> bool:
