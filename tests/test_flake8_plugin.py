@@ -92,10 +92,23 @@ def test_noqa_and_columns(tmp_path: Path) -> None:
     assert lines[0].startswith("m.py:3:5: IO101 ")
 
 
+def _nul_is_value_error() -> bool:
+    try:
+        compile("\0", "<nul>", "exec")
+    except ValueError:
+        return True
+    except SyntaxError:
+        return False
+    return False
+
+
 def test_unparsable_file_does_not_crash_flake8(tmp_path: Path) -> None:
     (tmp_path / "broken.py").write_text("import os\ndef f(:\n    os.write(1, b'ab')\n")
     (tmp_path / "good.py").write_text("import os\ndef f(fd, d):\n    os.write(fd, d)\n")
-    (tmp_path / "binary.py").write_bytes(b"\x00\xff\xfe os.write\n")
+    # Before Python 3.11.4 compile() raises ValueError (not SyntaxError) on NUL bytes, and
+    # flake8 itself dies on such a file before any plugin runs: leave the NUL out there.
+    nul = b"" if _nul_is_value_error() else b"\x00"
+    (tmp_path / "binary.py").write_bytes(nul + b"\xff\xfe os.write\n")
     r = flake8("--isolated", ".", cwd=tmp_path)
     assert "Traceback" not in r.stderr, r.stderr
     assert "good.py:3:5: IO101" in r.stdout
