@@ -11,6 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,10 @@ class Settings:
     config_path: Path | None = field(default=None, compare=False)
     root: Path = field(default_factory=Path.cwd, compare=False)
 
+    @cached_property
+    def _resolved_root(self) -> Path:
+        return self.root.resolve()
+
     def rule_options(self) -> RuleOptions:
         return RuleOptions(target_version=self.target_version, save_functions=self.save_functions)
 
@@ -100,18 +105,20 @@ class Settings:
         """gitignore-like matching: a pattern without ``/`` matches the file or directory name
         (any component of the path relative to the root with ``any_component``, for files
         named on the command line); a pattern with ``/`` matches the path from the root."""
-        try:
-            rel = path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            rel = path.as_posix()
         pattern = pattern.rstrip("/")
         if pattern.startswith("./"):
             # Only the "./" prefix: `lstrip("./")` would also eat the dot of "./.cache".
             pattern = pattern[2:]
-        if "/" not in pattern:
-            if any_component:
-                return any(fnmatch(part, pattern) for part in rel.split("/"))
+        if "/" not in pattern and not any_component:
+            # The common case (`.venv`, `*.pyi`): the name alone decides, no path resolution
+            # (resolving every path for every pattern dominated warm runs).
             return fnmatch(path.name, pattern)
+        try:
+            rel = path.resolve().relative_to(self._resolved_root).as_posix()
+        except ValueError:
+            rel = path.as_posix()
+        if "/" not in pattern:
+            return any(fnmatch(part, pattern) for part in rel.split("/"))
         if Path(pattern).is_absolute():
             target = path.resolve().as_posix()
         else:

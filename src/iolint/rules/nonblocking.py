@@ -51,9 +51,7 @@ _SSL_WANT = frozenset({"ssl.SSLWantReadError", "ssl.SSLWantWriteError", "ssl.SSL
 
 
 def _handlers(model: ModuleModel) -> Iterator[ast.ExceptHandler]:
-    for node in ast.walk(model.tree):
-        if isinstance(node, ast.ExceptHandler):
-            yield node
+    yield from model.nodes(ast.ExceptHandler)
 
 
 def _suppressed(model: ModuleModel, node: ast.AST, exception: str) -> bool:

@@ -566,8 +566,8 @@ class CStyleErrorCheck(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
-        for node in ast.walk(model.tree):
-            if not isinstance(node, ast.Compare) or len(node.ops) != 1:
+        for node in model.nodes(ast.Compare):
+            if len(node.ops) != 1:
                 continue
             left, op, right = node.left, node.ops[0], node.comparators[0]
             for subject, other, flipped in ((left, right, False), (right, left, True)):
