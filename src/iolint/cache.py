@@ -121,7 +121,10 @@ class ResultCache:
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
             with os.fdopen(fd, "wb") as f:
                 f.write(payload)  # a whole-buffer write on a regular file: never short
-            os.replace(tmp, self._entry(key))
+            # No fsync, on purpose: a cache entry lost or emptied by a power failure is only a
+            # miss (an empty or torn entry fails to decode and is recomputed), and syncing
+            # every entry would make warm runs disk-bound.
+            os.replace(tmp, self._entry(key))  # noqa: IO302
             tmp = None
         except OSError:
             pass
@@ -138,7 +141,8 @@ def _write_if_missing(path: Path, content: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(content)
-        os.replace(tmp, path)
+        # CACHEDIR.TAG and .gitignore are recreated when missing: no fsync needed.
+        os.replace(tmp, path)  # noqa: IO302
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
