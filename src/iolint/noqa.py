@@ -68,8 +68,8 @@ def parse_noqa(text: str) -> NoqaMap:
         fm = _FILE.search(comment)
         if fm:
             codes = _codes(fm.group("codes"))
-            # flake8 ignores ``# flake8: noqa: CODES`` (it would silence the whole file by
-            # mistake); iolint follows ruff and honours codes there.
+            # flake8 ignores a file-level noqa that lists codes (it would silence the whole
+            # file by mistake); iolint follows ruff and honours the codes there.
             whole = Suppression(codes if whole is None or codes is not None else whole.codes)
             continue
         m = _INLINE.search(comment)
