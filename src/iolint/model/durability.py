@@ -200,6 +200,9 @@ class FunctionFacts:
     unlinks: list[Unlink] = field(default_factory=list)
     # Path expressions read (``open(p)``, ``p.read_text()``) and when they were first read.
     read_paths: dict[str, int] = field(default_factory=dict)
+    # Reads whose name was rebound afterwards: (key, read seq, rebinding seq). A write after
+    # the rebinding goes to another file (``p = src; read p; p = other; write p``).
+    expired_reads: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
     def is_function(self) -> bool:
@@ -208,8 +211,14 @@ class FunctionFacts:
     def reads_and_writes_same_path(self) -> bool:
         """Read-modify-write: a path read, then written (a write before the read is a scratch
         file read back, not a save)."""
+
+        def read_before(key: str, seq: int) -> bool:
+            if self.read_paths.get(key, seq) < seq:
+                return True
+            return any(k == key and read < seq < dead for k, read, dead in self.expired_reads)
+
         return any(
-            f.temp is None and any(self.read_paths.get(k, f.seq) < f.seq for k in f.path_keys)
+            f.temp is None and any(read_before(k, f.seq) for k in f.path_keys)
             for f in self.files
             if f.written
         )
@@ -561,6 +570,9 @@ class _Walker:
         self.objs.pop(key, None)
         self.fds.pop(key, None)
         self.temp_paths.pop(key, None)
+        if key in self.facts.read_paths:
+            read = self.facts.read_paths.pop(key)
+            self.facts.expired_reads.append((key, read, self.next_seq()))
         if value is None:
             return
         found = self.resolve(value)

@@ -27,7 +27,7 @@ from iolint.model.durability import (
     reachable_platforms,
 )
 from iolint.model.fsync import is_fsync_call
-from iolint.model.kinds import call_arg
+from iolint.model.kinds import Category, call_arg
 from iolint.rules.base import Rule, RuleContext, walk_no_nested_scopes
 
 PUBLISH_TRIGGERS = ("rename(", "replace(", "move(")
@@ -593,7 +593,91 @@ def _inplace_candidate(ctx: RuleContext, fn: FunctionFacts, file: WrittenFile) -
         return False
     if _passed_for_publishing(model, fn, file):
         return False
+    if _is_descriptor(model, file.path) or _creates_missing(model, file):
+        return False
     return file.written or file.truncates
+
+
+def _is_descriptor(model: ModuleModel, path: ast.expr) -> bool:
+    """``open(fd, "wb")`` wraps a descriptor that is already open: nothing is truncated."""
+    kind = model.kind_of(path)
+    return kind is not None and kind.category is Category.FD
+
+
+_EXISTS_FUNCS = frozenset({"os.path.exists", "os.path.isfile", "os.path.lexists"})
+
+
+def _existence_test(model: ModuleModel, test: ast.expr, path: ast.expr) -> bool | None:
+    """True for ``exists(path)``, False for ``not exists(path)`` (also ``path.exists()``,
+    ``path.is_file()``), None for any other test."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _existence_test(model, test.operand, path)
+        return None if inner is None else not inner
+    if not isinstance(test, ast.Call) or len(test.args) > 1:
+        return None
+    wanted = ast.dump(path)
+    if model.call_qualname(test) in _EXISTS_FUNCS and test.args:
+        return True if ast.dump(test.args[0]) == wanted else None
+    func = test.func
+    if isinstance(func, ast.Attribute) and func.attr in ("exists", "is_file") and not test.args:
+        return True if ast.dump(func.value) == wanted else None
+    return None
+
+
+def _always_leaves(body: list[ast.stmt]) -> bool:
+    """The statements never fall through (they end in ``raise``/``return``)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, (ast.Raise, ast.Return)):
+        return True
+    if isinstance(last, (ast.With, ast.AsyncWith)):
+        return _always_leaves(last.body)
+    if isinstance(last, ast.If):
+        return _always_leaves(last.body) and _always_leaves(last.orelse)
+    return False
+
+
+def _creates_missing(model: ModuleModel, file: WrittenFile) -> bool:
+    """The write only runs when the file does not exist yet, so there is nothing to lose:
+    under ``if not os.path.exists(path):``, or right after a ``try`` that leaves whenever the
+    file could be read and catches FileNotFoundError."""
+    path = file.path
+    if path is None:
+        return False
+    child: ast.AST = file.node
+    for anc in model.ancestors(file.node):
+        if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            break
+        if isinstance(anc, ast.If):
+            exists = _existence_test(model, anc.test, path)
+            if exists is not None:
+                in_body = any(child is s for s in anc.body)
+                if in_body != exists:  # body of `not exists(p)`, or else of `exists(p)`
+                    return True
+        child = anc
+    stmt = model.statement_of(file.node)
+    parent = model.parent(stmt) if stmt is not None else None
+    for field_name in ("body", "orelse", "finalbody"):
+        siblings = getattr(parent, field_name, None)
+        if not isinstance(siblings, list) or stmt not in siblings:
+            continue
+        index = siblings.index(stmt)
+        before = siblings[index - 1] if index else None
+        if isinstance(before, ast.Try) and _always_leaves(before.body):
+            for handler in before.handlers:
+                names = {model.qualname(t) for t in _handler_types(handler)}
+                if names & {"builtins.FileNotFoundError"}:
+                    return True
+    return False
+
+
+def _handler_types(handler: ast.ExceptHandler) -> list[ast.expr]:
+    if handler.type is None:
+        return []
+    if isinstance(handler.type, ast.Tuple):
+        return list(handler.type.elts)
+    return [handler.type]
 
 
 def _passed_for_publishing(model: ModuleModel, fn: FunctionFacts, file: WrittenFile) -> bool:
