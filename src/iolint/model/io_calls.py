@@ -153,6 +153,45 @@ def is_bytes_literal_of_len(node: ast.expr | None, max_len: int) -> bool:
     )
 
 
+def is_single_byte(model: ModuleModel, node: ast.expr | None) -> bool:
+    """A payload of at most one byte, which a write transfers whole or not at all: a literal
+    (``b"\\0"``), ``chr(4).encode()``, ``str(1).encode()``, ``bytes([n])``, ``n.to_bytes(1)``,
+    or a terminal control character ``termios.tcgetattr(fd)[6][termios.VEOF]``."""
+    if node is None:
+        return False
+    if is_bytes_literal_of_len(node, 1):
+        return True
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "encode" and not node.keywords:
+            inner = func.value
+            # chr(<ascii>) / str(<digit>) encode to one byte in every ASCII-compatible codec.
+            if isinstance(inner, ast.Call) and len(inner.args) == 1 and not inner.keywords:
+                q = model.call_qualname(inner)
+                value = literal_int(inner.args[0])
+                if q == "builtins.chr" and value is not None and 0 <= value < 128:
+                    return True
+                if q == "builtins.str" and value is not None and 0 <= value <= 9:
+                    return True
+            literal = inner.value if isinstance(inner, ast.Constant) else None
+            return isinstance(literal, str) and len(literal) <= 1 and literal.isascii()
+        q = model.call_qualname(node)
+        if q == "builtins.bytes" and len(node.args) == 1:
+            arg = node.args[0]
+            return isinstance(arg, (ast.List, ast.Tuple)) and len(arg.elts) <= 1
+        if isinstance(func, ast.Attribute) and func.attr == "to_bytes" and node.args:
+            return literal_int(node.args[0]) == 1
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Subscript):
+        # tcgetattr(fd)[6] is the cc array; each of its items is a one-byte bytes object.
+        cc = node.value
+        return (
+            isinstance(cc.value, ast.Call)
+            and model.call_qualname(cc.value) == "termios.tcgetattr"
+            and literal_int(cc.slice) == 6
+        )
+    return False
+
+
 def mentions_msg_waitall(model: ModuleModel, call: ast.Call) -> bool:
     flags = call_arg(call, 1, "flags")
     return flags is not None and model.mentions(flags, "socket.MSG_WAITALL")
@@ -166,6 +205,7 @@ __all__ = [
     "ReadCall",
     "classify_read",
     "is_bytes_literal_of_len",
+    "is_single_byte",
     "is_socket_like_read",
     "literal_int",
     "mentions_msg_waitall",

@@ -19,7 +19,7 @@ from iolint.model.eof import EofVerdict, analyze_eof
 from iolint.model.handlers import covering_handlers
 from iolint.model.io_calls import (
     classify_read,
-    is_bytes_literal_of_len,
+    is_single_byte,
     mentions_msg_waitall,
     method_name,
     receiver_of,
@@ -100,7 +100,7 @@ class UncheckedWriteCount(Rule):
                 continue
             label, payload = found
             # A single wake-up byte (self-pipe trick) is written whole or not at all.
-            if is_bytes_literal_of_len(payload, 1) or _expected_to_raise(model, call):
+            if is_single_byte(model, payload) or _expected_to_raise(model, call):
                 continue
             message = (
                 f"`{label}` may write fewer bytes than given (signals, pipes, sockets, full "
@@ -158,7 +158,7 @@ class UncheckedSendCount(Rule):
             if kind is None or not model.is_discarded(call) or _expected_to_raise(model, call):
                 continue
             # One byte (a wake-up or handshake token) is sent whole or not at all.
-            if call.args and is_bytes_literal_of_len(call.args[0], 1):
+            if call.args and is_single_byte(model, call.args[0]):
                 continue
             meth = method_name(call)
             fix = None
