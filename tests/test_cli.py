@@ -281,3 +281,11 @@ def test_bundled_example_has_findings() -> None:
     assert r.returncode == 1
     codes = {line.split()[1] for line in r.stdout.splitlines() if line.startswith("examples/")}
     assert {"IO101", "IO102", "IO103", "IO104", "IO105"} <= codes
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs mkfifo")
+def test_fifo_named_py_does_not_hang_a_directory_walk(project: Path) -> None:
+    os.mkfifo(project / "pipe.py")
+    r = iolint("check", ".", cwd=project)  # the helper's timeout turns a hang into a failure
+    assert "buggy.py:7:5: IO102" in r.stdout
+    assert "pipe.py" not in r.stdout + r.stderr

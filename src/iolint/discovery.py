@@ -100,6 +100,11 @@ def discover(
                 if not name.endswith(PYTHON_SUFFIXES):
                     continue
                 path = base / name
+                if path.exists() and not path.is_file():
+                    # A FIFO, socket or device named *.py would block the read forever.
+                    # (A dangling link is kept, to be reported as unreadable; paths named
+                    # explicitly are always read, so `iolint check /dev/fd/3` works.)
+                    continue
                 file_settings = resolver.for_path(path)
                 if file_settings.is_excluded(path):
                     continue
