@@ -211,17 +211,17 @@ class FunctionFacts:
     def reads_and_writes_same_path(self) -> bool:
         """Read-modify-write: a path read, then written (a write before the read is a scratch
         file read back, not a save)."""
+        return any(self.rewrites_what_it_read(f) for f in self.files if f.written)
+
+    def rewrites_what_it_read(self, f: WrittenFile) -> bool:
+        """``f`` is written to a path this function read before (under the same binding)."""
 
         def read_before(key: str, seq: int) -> bool:
             if self.read_paths.get(key, seq) < seq:
                 return True
             return any(k == key and read < seq < dead for k, read, dead in self.expired_reads)
 
-        return any(
-            f.temp is None and any(read_before(k, f.seq) for k in f.path_keys)
-            for f in self.files
-            if f.written
-        )
+        return f.temp is None and any(read_before(k, f.seq) for k in f.path_keys)
 
     def publishes_of(self, file: WrittenFile) -> list[Publish]:
         return [p for p in self.publishes if p.file is file and p.seq > file.seq]

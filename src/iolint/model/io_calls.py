@@ -153,7 +153,7 @@ def is_bytes_literal_of_len(node: ast.expr | None, max_len: int) -> bool:
     )
 
 
-def is_single_byte(model: ModuleModel, node: ast.expr | None) -> bool:
+def is_single_byte(model: ModuleModel, node: ast.expr | None, depth: int = 0) -> bool:
     """A payload of at most one byte, which a write transfers whole or not at all: a literal
     (``b"\\0"``), ``chr(4).encode()``, ``str(1).encode()``, ``bytes([n])``, ``n.to_bytes(1)``,
     or a terminal control character ``termios.tcgetattr(fd)[6][termios.VEOF]``."""
@@ -161,6 +161,13 @@ def is_single_byte(model: ModuleModel, node: ast.expr | None) -> bool:
         return False
     if is_bytes_literal_of_len(node, 1):
         return True
+    if isinstance(node, ast.Name) and depth < 3:
+        # ``char = termios.tcgetattr(fd)[6][termios.VEOF]`` then ``os.write(fd, char)``
+        bindings = model.bindings_of(node.id, node) or []
+        return bool(bindings) and all(
+            b.kind == "assign" and b.index is None and is_single_byte(model, b.value, depth + 1)
+            for b in bindings
+        )
     if isinstance(node, ast.Call):
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr == "encode" and not node.keywords:

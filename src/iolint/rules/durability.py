@@ -663,8 +663,18 @@ def _creates_missing(model: ModuleModel, file: WrittenFile) -> bool:
         if not isinstance(siblings, list) or stmt not in siblings:
             continue
         index = siblings.index(stmt)
-        before = siblings[index - 1] if index else None
-        if isinstance(before, ast.Try) and _always_leaves(before.body):
+        # The statement before, over asserts and docstring-like expressions that do no I/O.
+        before = None
+        for candidate in reversed(siblings[:index]):
+            if isinstance(candidate, (ast.Assert, ast.Pass)) or (
+                isinstance(candidate, ast.Expr) and isinstance(candidate.value, ast.Constant)
+            ):
+                continue
+            before = candidate
+            break
+        if isinstance(before, ast.Try) and (
+            _always_leaves(before.body) or _always_leaves(before.orelse)
+        ):
             for handler in before.handlers:
                 names = {model.qualname(t) for t in _handler_types(handler)}
                 if names & {"builtins.FileNotFoundError"}:
@@ -725,10 +735,15 @@ class NonAtomicOverwrite(Rule):
         for fn in _facts(ctx):
             if not _is_save_function(ctx, fn):
                 continue
+            by_name = bool(ctx.options.save_function_pattern().search(fn.name))
             for file in fn.files:
                 if not file.truncates or fresh_path(model, file.path):
                     continue
                 if not _inplace_candidate(ctx, fn, file):
+                    continue
+                if not by_name and not fn.rewrites_what_it_read(file):
+                    # A save by read-modify-write: only the file it read and rewrites is the
+                    # saved state; other files it writes (a new WHEEL beside it) are not.
                     continue
                 path = _label(model, file.path)
                 message = (
