@@ -19,8 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import libcst
-
 from iolint.diagnostics import Applicability, Diagnostic, Edit
 from iolint.model.source import SourceText
 
@@ -61,6 +59,10 @@ def parses(text: str, *, with_libcst: bool = True) -> bool:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     if with_libcst:
+        # Imported here: libcst costs 0.1 s to import, which a lint-only run (whose text
+        # report imports apply_edits from this module) should not pay.
+        import libcst
+
         try:
             libcst.parse_module(text)
         except Exception:
