@@ -161,6 +161,26 @@ def _fsync_lines(file: WrittenFile, view: str, is_fd: bool) -> list[str]:
     return [f"{view}.flush()", f"os.fsync({view}.fileno())"]
 
 
+def _flush_fsync_fix(
+    model: ModuleModel, file: WrittenFile, publish: Publish | None, anchor: ast.AST
+) -> Fix | None:
+    """IO302's and IO307's fix: flush and fsync ``file`` before it is closed (and before
+    ``publish``), importing ``os`` at ``anchor``'s module level if needed."""
+    edit = _sync_before_close_edit(model, file, publish)
+    if edit is None:
+        return None
+    ok, imports = _need_modules(model, anchor, "os")
+    if not ok:
+        return None
+    return _fix(
+        "Flush and fsync the file before it is closed",
+        Applicability.UNSAFE,
+        model,
+        [edit],
+        imports,
+    )
+
+
 def _sync_before_close_edit(
     model: ModuleModel, file: WrittenFile, publish: Publish | None
 ) -> Edit | None:
@@ -264,19 +284,7 @@ class PublishWithoutFsync(Rule):
 
     def _fix(self, model: ModuleModel, p: Publish) -> Fix | None:
         assert p.file is not None
-        edit = _sync_before_close_edit(model, p.file, p)
-        if edit is None:
-            return None
-        ok, imports = _need_modules(model, p.call, "os")
-        if not ok:
-            return None
-        return _fix(
-            "Flush and fsync the file before it is closed",
-            Applicability.UNSAFE,
-            model,
-            [edit],
-            imports,
-        )
+        return _flush_fsync_fix(model, p.file, p, p.call)
 
 
 # ---------------------------------------------------------------------------- IO303
@@ -883,19 +891,7 @@ class UnsyncedSave(Rule):
                 yield self.diagnostic(ctx, file.node, message, self._fix(model, file))
 
     def _fix(self, model: ModuleModel, file: WrittenFile) -> Fix | None:
-        edit = _sync_before_close_edit(model, file, None)
-        if edit is None:
-            return None
-        ok, imports = _need_modules(model, file.node, "os")
-        if not ok:
-            return None
-        return _fix(
-            "Flush and fsync the file before it is closed",
-            Applicability.UNSAFE,
-            model,
-            [edit],
-            imports,
-        )
+        return _flush_fsync_fix(model, file, None, file.node)
 
 
 # ---------------------------------------------------------------------------- IO308
