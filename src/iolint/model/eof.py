@@ -22,9 +22,7 @@ from typing import Callable
 
 from iolint.model.io_calls import ReadCall
 from iolint.model.module import ModuleModel
-from iolint.model.scopes import FUNCTION_NODES
-
-_SCOPE_NODES = (*FUNCTION_NODES, ast.ClassDef)
+from iolint.model.scopes import walk_local
 
 # Handlers that never run because of EOF: catching them is not a way out at EOF.
 NON_EOF_EXCEPTIONS = frozenset(
@@ -112,15 +110,7 @@ class _LoopFacts:
 
 
 def _walk_loop(loop: ast.While) -> list[ast.AST]:
-    out: list[ast.AST] = []
-    stack: list[ast.AST] = [loop.test, *loop.body]
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, _SCOPE_NODES):
-                stack.append(child)
-    return out
+    return list(walk_local([loop.test, *loop.body]))
 
 
 def _contains(node: ast.AST, target: ast.AST) -> bool:

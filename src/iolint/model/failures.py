@@ -17,10 +17,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from iolint.model.fsync import is_direct_fsync, is_fsync_call
-from iolint.model.handlers import HandlerInfo, errno_names_tested, handler_info, normalize_exception
+from iolint.model.handlers import (
+    HandlerInfo,
+    errno_names_tested,
+    handler_info,
+    normalize_exception,
+    reraises,
+)
 from iolint.model.kinds import call_arg
 from iolint.model.module import ModuleModel
-from iolint.model.scopes import FUNCTION_NODES
+from iolint.model.scopes import FUNCTION_NODES, walk_local
 
 # errno values that honestly mean "this file or file system cannot do that here": ignoring
 # them loses nothing (domain.md). EBADF is what some platforms return for a directory fsync.
@@ -142,21 +148,6 @@ def in_handler_body(model: ModuleModel, node: ast.AST) -> bool:
 
 
 # ----------------------------------------------------------------------------- handler bodies
-
-
-def walk_local(stmts: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of ``stmts`` outside nested functions, lambdas and classes."""
-    stack: list[ast.AST] = list(stmts)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, _SCOPES):
-                stack.append(child)
-
-
-def contains_raise(handler: ast.ExceptHandler) -> bool:
-    return any(isinstance(n, ast.Raise) for n in walk_local(handler.body))
 
 
 def _is_reporting_call(model: ModuleModel, call: ast.Call) -> bool:
@@ -494,7 +485,7 @@ def _escapes_function(model: ModuleModel, call: ast.Call) -> bool:
         if catcher.kind != "handler":
             return False
         assert catcher.info is not None
-        if not contains_raise(catcher.info.handler):
+        if not reraises(catcher.info.handler):
             return False
     return True
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from iolint.model.module import ModuleModel
+from iolint.model.scopes import walk_local
 
 # Names that mean OSError since Python 3.3 (PEP 3151).
 OSERROR_ALIASES = frozenset(
@@ -104,21 +105,9 @@ def enclosing_handler(model: ModuleModel, node: ast.AST) -> HandlerInfo | None:
     return None
 
 
-def _walk_body(stmts: list[ast.stmt]) -> Iterator[ast.AST]:
-    stack: list[ast.AST] = list(stmts)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(
-                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-            ):
-                stack.append(child)
-
-
 def reraises(handler: ast.ExceptHandler) -> bool:
     """The handler body raises (bare ``raise``, ``raise X from e``, any new exception)."""
-    return any(isinstance(n, ast.Raise) for n in _walk_body(handler.body))
+    return any(isinstance(n, ast.Raise) for n in walk_local(handler.body))
 
 
 def errno_names_tested(model: ModuleModel, handler: ast.ExceptHandler) -> frozenset[str]:
@@ -126,7 +115,7 @@ def errno_names_tested(model: ModuleModel, handler: ast.ExceptHandler) -> frozen
     (``e.errno == errno.EAGAIN``, ``e.errno in (errno.EAGAIN, errno.EWOULDBLOCK)``,
     ``e.args[0] != EINTR``)."""
     found: set[str] = set()
-    for node in _walk_body(handler.body):
+    for node in walk_local(handler.body):
         if not isinstance(node, ast.Compare):
             continue
         operands = [node.left, *node.comparators]

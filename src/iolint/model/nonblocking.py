@@ -23,7 +23,6 @@ from __future__ import annotations
 import ast
 import enum
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -32,9 +31,8 @@ from iolint.model.io_calls import method_name, receiver_of
 from iolint.model.kinds import call_arg, literal_int
 from iolint.model.module import ModuleModel
 from iolint.model.pep475 import constructor_of
-from iolint.model.scopes import FUNCTION_NODES, Scope
+from iolint.model.scopes import Scope, walk_local
 
-_SCOPES = (*FUNCTION_NODES, ast.ClassDef)
 STD_STREAMS = {
     "sys.stdin": "sys.stdin",
     "sys.stdout": "sys.stdout",
@@ -437,7 +435,7 @@ class NonblockingFacts:
     def _waits(self, func: ast.AST, depth: int, readiness: bool) -> bool:
         body = getattr(func, "body", [])
         nodes = body if isinstance(body, list) else [body]
-        return any(self.is_wait(n, depth, readiness=readiness) for n in _walk(nodes))
+        return any(self.is_wait(n, depth, readiness=readiness) for n in walk_local(nodes))
 
     def is_wait(self, node: ast.AST, depth: int = 0, *, readiness: bool = False) -> bool:
         """A node that waits: an ``await``, ``select.select``, ``sel.select()``, ``poll()``,
@@ -520,21 +518,6 @@ def nonblocking_facts(model: ModuleModel) -> NonblockingFacts:
 
 def _contains(container: ast.AST, node: ast.AST) -> bool:
     return any(n is node for n in ast.walk(container))
-
-
-def _walk(nodes: list[ast.AST]) -> Iterator[ast.AST]:
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, _SCOPES):
-                stack.append(child)
-
-
-def walk_body(nodes: list[ast.stmt] | list[ast.AST]) -> Iterator[ast.AST]:
-    """Every node under ``nodes`` without entering nested functions, lambdas or classes."""
-    return _walk(list(nodes))
 
 
 def dominates(model: ModuleModel, event: ast.AST, at: ast.AST) -> bool:
@@ -678,7 +661,7 @@ def errno_path(
 
 def leaves_loop(stmts: list[ast.stmt]) -> bool:
     """The statements break, return or raise (anywhere, outside nested loops for break)."""
-    for node in walk_body(stmts):
+    for node in walk_local(stmts):
         if isinstance(node, (ast.Return, ast.Raise)):
             return True
         if isinstance(node, ast.Break) and not _in_inner_loop(stmts, node):
@@ -687,9 +670,9 @@ def leaves_loop(stmts: list[ast.stmt]) -> bool:
 
 
 def _in_inner_loop(stmts: list[ast.stmt], target: ast.AST) -> bool:
-    for node in walk_body(stmts):
+    for node in walk_local(stmts):
         if isinstance(node, (ast.For, ast.While, ast.AsyncFor)) and node is not target:
-            if any(n is target for n in walk_body(node.body)):
+            if any(n is target for n in walk_local(node.body)):
                 return True
     return False
 
@@ -719,5 +702,4 @@ __all__ = [
     "leaves_loop",
     "nonblocking_facts",
     "only_retries",
-    "walk_body",
 ]

@@ -9,6 +9,7 @@ to different things has no kind, and rules stay quiet about it.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -80,6 +81,18 @@ class Scope:
     def is_read(self, name: str) -> bool:
         """Whether ``name`` is read in this scope or in a scope nested in it."""
         return any(name in s.loads for s in self.iter_descendants())
+
+
+def walk_local(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Every node under ``nodes`` (themselves included) without entering nested functions,
+    lambdas or classes: what runs in the enclosing scope."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (*FUNCTION_NODES, ast.ClassDef)):
+                stack.append(child)
 
 
 def _target_bindings(

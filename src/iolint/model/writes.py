@@ -8,11 +8,10 @@ for it unknown, and rules stay silent then.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 
 from iolint.model.kinds import Category, ObjKind, call_arg, literal_str
 from iolint.model.module import ModuleModel
-from iolint.model.scopes import FUNCTION_NODES
+from iolint.model.scopes import walk_local
 
 FILE_WRITE_METHODS = frozenset({"write", "writelines"})
 FD_WRITES = frozenset({"os.write", "os.writev", "os.pwrite", "os.pwritev", "os.ftruncate"})
@@ -60,17 +59,6 @@ def scope_body(model: ModuleModel, node: ast.AST) -> list[ast.stmt]:
     return list(model.tree.body)
 
 
-def local_nodes(stmts: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Nodes of ``stmts`` outside nested functions and classes."""
-    stack: list[ast.AST] = list(stmts)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (*FUNCTION_NODES, ast.ClassDef)):
-                stack.append(child)
-
-
 def _call_args(call: ast.Call) -> list[ast.expr]:
     return [*call.args, *(k.value for k in call.keywords)]
 
@@ -98,7 +86,7 @@ def file_writes_in_function(model: ModuleModel, expr: ast.expr, kind: ObjKind) -
     key = object_key(expr)
     return [
         n
-        for n in local_nodes(scope_body(model, expr))
+        for n in walk_local(scope_body(model, expr))
         if isinstance(n, ast.Call) and writes_to_file(model, n, key, kind)
     ]
 
@@ -111,7 +99,7 @@ def fd_writes_in_function(model: ModuleModel, fd: ast.expr) -> list[ast.Call]:
     """``os.write(fd, ...)`` and the other fd writes in ``fd``'s function."""
     key = object_key(fd)
     out: list[ast.Call] = []
-    for n in local_nodes(scope_body(model, fd)):
+    for n in walk_local(scope_body(model, fd)):
         if isinstance(n, ast.Call) and model.call_qualname(n) in FD_WRITES:
             target = call_arg(n, 0, "fd")
             if target is not None and object_key(target) == key:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -72,15 +72,3 @@ class Rule:
             fix=fix,
             severity=self.severity,
         )
-
-
-def walk_no_nested_scopes(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
-    """Walk statements without entering nested functions, lambdas or classes."""
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-                continue
-            stack.append(child)

@@ -28,7 +28,8 @@ from iolint.model.durability import (
 )
 from iolint.model.fsync import is_fsync_call
 from iolint.model.kinds import Category, call_arg
-from iolint.rules.base import Rule, RuleContext, walk_no_nested_scopes
+from iolint.model.scopes import walk_local
+from iolint.rules.base import Rule, RuleContext
 
 PUBLISH_TRIGGERS = ("rename(", "replace(", "move(")
 _EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
@@ -308,7 +309,7 @@ def _synced_by_callers(model: ModuleModel, fn: FunctionFacts) -> bool:
         if unit is None or unit is fn.node:
             continue
         after = (call.end_lineno or 0, call.end_col_offset or 0)
-        for node in walk_no_nested_scopes(unit.body):  # type: ignore[attr-defined]
+        for node in walk_local(unit.body):  # type: ignore[attr-defined]
             if isinstance(node, ast.Call) and (node.lineno, node.col_offset) >= after:
                 name = (
                     node.func.attr
@@ -840,7 +841,7 @@ def _rebinds(body: list[ast.stmt], target: ast.expr) -> bool:
     if key is None:
         return False
     base = key.split(".", 1)[0]
-    for node in walk_no_nested_scopes(body):
+    for node in walk_local(body):
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Store):
             k = expr_key(node)
             if k is not None and k in (key, base):

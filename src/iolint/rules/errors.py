@@ -13,16 +13,16 @@ from iolint.model import ModuleModel
 from iolint.model.failures import (
     Catcher,
     Retry,
-    contains_raise,
     fsync_error_facts,
     fsync_label,
     in_handler_body,
     is_error_fsync,
     oserror_catchers,
     swallows,
-    walk_local,
 )
+from iolint.model.handlers import reraises
 from iolint.model.kinds import call_arg
+from iolint.model.scopes import walk_local
 from iolint.model.writes import (
     STREAM_SINKS,
     fd_writes_in_function,
@@ -47,7 +47,7 @@ def _first_swallower(model: ModuleModel, call: ast.Call) -> Catcher | None:
         handler = catcher.info.handler
         if swallows(model, handler):
             return catcher
-        if not contains_raise(handler):
+        if not reraises(handler):
             return None  # it does something the model does not judge
     return None
 

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from iolint.model import ModuleModel
 from iolint.model.kinds import Category, call_arg, literal_int
-from iolint.model.writes import FILE_WRITE_METHODS, known_file, local_nodes, object_key, scope_body
+from iolint.model.scopes import walk_local
+from iolint.model.writes import FILE_WRITE_METHODS, known_file, object_key, scope_body
 from iolint.rules.base import Rule, RuleContext
 
 _SEEK_END = frozenset({"os.SEEK_END", "io.SEEK_END"})
@@ -123,7 +124,7 @@ class AppendRace(Rule):
         at the current position; another seek or a truncate in between ends the race."""
         key = object_key(obj)
         events: list[tuple[tuple[int, int], str, ast.Call]] = []
-        for node in local_nodes(scope_body(model, seek)):
+        for node in walk_local(scope_body(model, seek)):
             if not isinstance(node, ast.Call) or node is seek or _pos(node) <= _pos(seek):
                 continue
             kind = _event_kind(model, node, key, is_fd)
@@ -136,7 +137,7 @@ class AppendRace(Rule):
 
     @staticmethod
     def _locked(model: ModuleModel, seek: ast.Call) -> bool:
-        for node in local_nodes(scope_body(model, seek)):
+        for node in walk_local(scope_body(model, seek)):
             name = (
                 node.id
                 if isinstance(node, ast.Name)

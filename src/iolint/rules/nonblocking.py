@@ -20,9 +20,9 @@ from iolint.model.nonblocking import (
     leaves_loop,
     nonblocking_facts,
     only_retries,
-    walk_body,
 )
 from iolint.model.pep475 import PEP475, eintr_retry, is_close_call
+from iolint.model.scopes import walk_local
 from iolint.rules.base import Rule, RuleContext
 
 NONBLOCKING_TRIGGERS = (
@@ -464,7 +464,7 @@ class EagainBusyLoop(Rule):
             if not loops or not isinstance(loops[0], ast.While):
                 continue  # a ``for`` loop over events from a wait, or no loop at all
             loop = loops[0]
-            if any(facts.is_wait(n) for n in walk_body([loop.test, *loop.body])):
+            if any(facts.is_wait(n) for n in walk_local([loop.test, *loop.body])):
                 continue
             if _bounded_retry(loop, path.statements):
                 continue
@@ -502,7 +502,7 @@ _IO_METHODS = SOCKET_IO_METHODS | {
 
 def _does_io(model: ModuleModel, try_node: ast.Try) -> bool:
     """The try body calls something that raises BlockingIOError on a non-blocking descriptor."""
-    for node in walk_body(try_node.body):
+    for node in walk_local(try_node.body):
         if isinstance(node, ast.Call):
             q = model.call_qualname(node)
             if q in _OS_IO or (q is None and method_name(node) in _IO_METHODS):
@@ -598,7 +598,7 @@ def _retried_calls(ctx: RuleContext, try_node: ast.Try) -> list[ast.Call] | None
     model = ctx.model
     facts = model.fact(nonblocking_facts)
     retried: list[ast.Call] = []
-    for node in walk_body(try_node.body):
+    for node in walk_local(try_node.body):
         if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom)):
             return None
         if not isinstance(node, ast.Call):
@@ -675,7 +675,7 @@ def _call_label(model: ModuleModel, call: ast.Call) -> str:
 
 
 def _multiline_literal(stmts: list[ast.stmt]) -> bool:
-    for node in walk_body(stmts):
+    for node in walk_local(stmts):
         if isinstance(node, (ast.Constant, ast.JoinedStr)) and isinstance(
             getattr(node, "value", ""), (str, bytes)
         ):
@@ -851,7 +851,7 @@ class CloseRetriedOnEintr(Rule):
                 continue
             closes = [
                 n
-                for n in walk_body(try_node.body)
+                for n in walk_local(try_node.body)
                 if isinstance(n, ast.Call) and is_close_call(model, n)
             ]
             if not closes:
@@ -859,7 +859,7 @@ class CloseRetriedOnEintr(Rule):
             in_loop = bool(model.enclosing_loops(try_node)) and not leaves_loop(path.statements)
             closes_again = any(
                 isinstance(n, ast.Call) and is_close_call(model, n)
-                for n in walk_body(path.statements)
+                for n in walk_local(path.statements)
             )
             if not (in_loop or closes_again):
                 continue
@@ -931,7 +931,7 @@ class PayloadLostOnEagain(Rule):
             try_node = model.parent(handler)
             if not isinstance(try_node, ast.Try) or not model.enclosing_loops(try_node):
                 continue
-            for node in walk_body(try_node.body):
+            for node in walk_local(try_node.body):
                 if not isinstance(node, ast.Call):
                     continue
                 payload = _write_payload(model, node)
