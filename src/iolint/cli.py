@@ -18,13 +18,13 @@ from typing import Any
 from iolint import __version__
 from iolint.cache import ResultCache
 from iolint.config import OUTPUT_FORMATS, ConfigError, ConfigResolver, Settings, parse_override
+from iolint.diagnostics import fix_applies
 from iolint.discovery import discover
 from iolint.docs import load_page, page_text
 from iolint.model.source import DecodeError, decode_source
 from iolint.parallel import Task, check_files, default_jobs
 from iolint.registry import all_rules, known_code_prefix, rule_by_code
 from iolint.report import ReportOptions, renderer
-from iolint.report.common import fix_marker
 from iolint.runner import FileResult, fix_source, lint_source
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -364,11 +364,11 @@ def _summary(remaining: list[Any], fixed: int, unsafe: bool) -> str:
         lines.append(f"Found {_plural(total, 'error')} ({fixed} fixed, {n} remaining).")
     else:
         lines.append(f"Found {_plural(n, 'error')}.")
-    fixable = sum(1 for d in remaining if fix_marker(d, unsafe))
+    fixable = sum(1 for d in remaining if fix_applies(d, unsafe))
     hidden = (
         0
         if unsafe
-        else sum(1 for d in remaining if fix_marker(d, True) and not fix_marker(d, False))
+        else sum(1 for d in remaining if fix_applies(d, True) and not fix_applies(d, False))
     )
     hidden_fixes = _plural(hidden, "hidden fix", "hidden fixes")
     note = f"{hidden_fixes} can be enabled with the `--unsafe-fixes` option"
@@ -393,7 +393,7 @@ def _statistics(results: list[FileResult], unsafe: bool, *, as_json: bool = Fals
     for r in results:
         for d in r.diagnostics:
             counts[d.code] += 1
-            if fix_marker(d, unsafe):
+            if fix_applies(d, unsafe):
                 fixable[d.code] += 1
     names = {r.code: r.name for r in all_rules()}
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

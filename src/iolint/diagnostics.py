@@ -58,6 +58,16 @@ class Diagnostic:
         return (self.start.line, self.start.column, self.code)
 
 
+def fix_applies(d: Diagnostic, unsafe: bool) -> bool:
+    """Whether ``--fix`` applies this diagnostic's fix: safe fixes always, unsafe ones with
+    ``--unsafe-fixes``, display-only advice never."""
+    if d.fix is None or not d.fix.edits:
+        return False
+    if d.fix.applicability is Applicability.SAFE:
+        return True
+    return unsafe and d.fix.applicability is Applicability.UNSAFE
+
+
 @dataclass(frozen=True)
 class ParseError:
     """A file iolint could not analyze (syntax error, undecodable bytes, NUL bytes)."""

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from iolint.diagnostics import Applicability, Diagnostic, Edit
+from iolint.diagnostics import Diagnostic, Edit, fix_applies
 from iolint.model.source import SourceText
 
 MAX_ROUNDS = 10
@@ -70,14 +70,6 @@ def parses(text: str, *, with_libcst: bool = True) -> bool:
     return True
 
 
-def applicable(d: Diagnostic, unsafe: bool) -> bool:
-    if d.fix is None or not d.fix.edits:
-        return False
-    if d.fix.applicability is Applicability.SAFE:
-        return True
-    return unsafe and d.fix.applicability is Applicability.UNSAFE
-
-
 def _span(d: Diagnostic, source: SourceText) -> tuple[int, int]:
     assert d.fix is not None
     starts = [source.offset(e.start) for e in d.fix.edits]
@@ -122,7 +114,7 @@ def fix_text(
     diagnostics = list(lint(text))
     for _ in range(MAX_ROUNDS):
         source = SourceText(text)
-        candidates = _non_overlapping([d for d in diagnostics if applicable(d, unsafe)], source)
+        candidates = _non_overlapping([d for d in diagnostics if fix_applies(d, unsafe)], source)
         if not candidates:
             break
         edits = [e for d in candidates for e in d.fix.edits]  # type: ignore[union-attr]

@@ -181,24 +181,16 @@ def fix_source(
             tofile=display,
         )
     )
-    write_error = None
+    write_error: str | None = None
+    sync_error: str | None = None
     if write and path is not None:
         try:
             write_atomic(path, decoded.encode(outcome.text), expected=data)
         except FixWriteError as exc:
-            if not exc.replaced:
+            if exc.replaced:  # the fixed text is in place: report it fixed, and the failed sync
+                sync_error = str(exc)
+            else:
                 write_error = str(exc)
-            else:  # the fixed text is in place: report it as fixed, and the failed sync
-                return FileResult(
-                    display,
-                    outcome.remaining,
-                    None,
-                    first.internal_errors,
-                    fixed=outcome.fixed,
-                    diff=diff,
-                    write_error=str(exc),
-                    source=outcome.text,
-                )
         except UnicodeEncodeError as exc:
             write_error = f"{display}: fixed text cannot be encoded as {decoded.encoding}: {exc}"
     if write_error is not None:
@@ -218,5 +210,6 @@ def fix_source(
         first.internal_errors,
         fixed=outcome.fixed,
         diff=diff,
+        write_error=sync_error,
         source=outcome.text,
     )

@@ -47,9 +47,15 @@ from pygls.uris import to_fs_path
 
 from iolint import __version__
 from iolint.config import ConfigError, ConfigResolver, Settings
-from iolint.diagnostics import Applicability, Diagnostic, Edit, ParseError, Position
+from iolint.diagnostics import (
+    Applicability,
+    Diagnostic,
+    Edit,
+    ParseError,
+    Position,
+    fix_applies,
+)
 from iolint.docs import page_text
-from iolint.fix import applicable
 from iolint.model.source import DecodedSource, SourceText
 from iolint.noqa import _INLINE as NOQA_INLINE  # the grammar that decides suppression
 from iolint.registry import rule_by_code
@@ -222,7 +228,7 @@ class Analysis:
 
     def has_fix_all(self) -> bool:
         unsafe = self.settings is not None and self.settings.unsafe_fixes
-        return any(applicable(d, unsafe) for d in self.diagnostics)
+        return any(fix_applies(d, unsafe) for d in self.diagnostics)
 
 
 def analyze(uri: str, text: str, fallback_root: Path) -> Analysis:

@@ -8,16 +8,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from iolint.diagnostics import Applicability, Diagnostic
-
-
-def fix_marker(d: Diagnostic, unsafe_fixes: bool) -> bool:
-    """Whether ``--fix`` would apply this diagnostic's fix under the current settings."""
-    if d.fix is None or not d.fix.edits:
-        return False
-    if d.fix.applicability is Applicability.SAFE:
-        return True
-    return unsafe_fixes and d.fix.applicability is Applicability.UNSAFE
+from iolint.diagnostics import Diagnostic
 
 
 def column(d_col: int) -> int:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from iolint.diagnostics import Diagnostic
+from iolint.diagnostics import Diagnostic, fix_applies
 from iolint.fix import apply_edits
 from iolint.report import ReportOptions
-from iolint.report.common import column, fix_marker
+from iolint.report.common import column
 from iolint.runner import FileResult
 
 
 def _line(path: str, d: Diagnostic, unsafe: bool) -> str:
-    marker = "[*] " if fix_marker(d, unsafe) else ""
+    marker = "[*] " if fix_applies(d, unsafe) else ""
     return f"{path}:{d.start.line}:{column(d.start.column)}: {d.code} {marker}{d.message}"
 
 
