@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from iolint.model.fsync import is_direct_fsync, is_fsync_call
 from iolint.model.kinds import call_arg, literal_int, literal_str
 from iolint.model.module import ModuleModel
+from iolint.model.scopes import dotted_name
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -240,14 +241,8 @@ class DurabilityFacts:
 # ---------------------------------------------------------------------------- keys
 
 
-def expr_key(expr: ast.AST | None) -> str | None:
-    """A spelling that identifies a name or attribute chain (``f``, ``self._tmp``)."""
-    if isinstance(expr, ast.Name):
-        return expr.id
-    if isinstance(expr, ast.Attribute):
-        base = expr_key(expr.value)
-        return f"{base}.{expr.attr}" if base else None
-    return None
+# A spelling that identifies a name or attribute chain (``f``, ``self._tmp``).
+expr_key = dotted_name
 
 
 def path_key(model: ModuleModel, expr: ast.expr | None) -> str | None:

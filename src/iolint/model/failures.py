@@ -26,7 +26,7 @@ from iolint.model.handlers import (
 )
 from iolint.model.kinds import call_arg
 from iolint.model.module import ModuleModel
-from iolint.model.scopes import FUNCTION_NODES, walk_local
+from iolint.model.scopes import FUNCTION_NODES, dotted_name, walk_local
 
 # errno values that honestly mean "this file or file system cannot do that here": ignoring
 # them loses nothing (domain.md). EBADF is what some platforms return for a directory fsync.
@@ -392,18 +392,6 @@ def _exits_after(model: ModuleModel, stmt: ast.stmt, loop: ast.stmt) -> bool:
 _REOPENS = frozenset({"os.open", "builtins.open", "io.open", "os.fdopen"})
 
 
-def _dotted(node: ast.AST) -> str | None:
-    """``self.out`` -> "self.out" for names and attribute chains, else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 def _stores_in(loop: ast.stmt) -> dict[str, list[ast.AST]]:
     """Names and attribute chains assigned inside ``loop`` (its target included), with the
     statements that assign them."""
@@ -416,7 +404,7 @@ def _stores_in(loop: ast.stmt) -> dict[str, list[ast.AST]]:
         elif isinstance(target, ast.Starred):
             add(target.value, stmt)
         else:
-            key = _dotted(target)
+            key = dotted_name(target)
             if key is not None:
                 out.setdefault(key, []).append(stmt)
 
@@ -458,7 +446,7 @@ def _same_object_each_turn(model: ModuleModel, call: ast.Call, loop: ast.stmt) -
                     isinstance(func, ast.Attribute) and func.attr == "fileno" and not node.args
                 ):
                     return False  # another call may return another object each time
-            key = _dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+            key = dotted_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
             if key is None:
                 continue
             for stmt in stores.get(key, ()):
@@ -468,7 +456,7 @@ def _same_object_each_turn(model: ModuleModel, call: ast.Call, loop: ast.stmt) -
                 if _truncates(model, value):
                     return False
                 path_names = {
-                    _dotted(n)
+                    dotted_name(n)
                     for a in value.args[:1]
                     for n in ast.walk(a)
                     if isinstance(n, (ast.Name, ast.Attribute))

@@ -26,7 +26,7 @@ from iolint.model.kinds import (
     file_kind,
     literal_int,
 )
-from iolint.model.scopes import FUNCTION_NODES, Binding, Scope, build_index
+from iolint.model.scopes import FUNCTION_NODES, Binding, Scope, build_index, dotted_name
 from iolint.model.source import SourceText
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -318,19 +318,8 @@ class ModuleModel:
             except SyntaxError:
                 return False
             # A string annotation is resolved against the module's imports.
-            return self._dotted(parsed) in _string_socket_names(self)
+            return dotted_name(parsed) in _string_socket_names(self)
         return self.qualname(annotation) in SOCKET_ANNOTATIONS
-
-    @staticmethod
-    def _dotted(expr: ast.expr) -> str | None:
-        parts: list[str] = []
-        while isinstance(expr, ast.Attribute):
-            parts.append(expr.attr)
-            expr = expr.value
-        if isinstance(expr, ast.Name):
-            parts.append(expr.id)
-            return ".".join(reversed(parts))
-        return None
 
     def _call_kind(self, call: ast.Call, index: int | None, seen: frozenset[int]) -> ObjKind | None:
         q = self.call_qualname(call)

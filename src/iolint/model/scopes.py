@@ -83,6 +83,19 @@ class Scope:
         return any(name in s.loads for s in self.iter_descendants())
 
 
+def dotted_name(expr: ast.AST | None) -> str | None:
+    """The spelling of a name or attribute chain (``f``, ``self._tmp``, ``socket.socket``),
+    else None."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+        return ".".join(reversed(parts))
+    return None
+
+
 def walk_local(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
     """Every node under ``nodes`` (themselves included) without entering nested functions,
     lambdas or classes: what runs in the enclosing scope."""
