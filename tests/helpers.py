@@ -24,9 +24,7 @@ def lint(
     rule enabled by default)."""
     wanted = set(codes) if codes is not None else None
     rules = [
-        r()
-        for r in all_rules()
-        if (r.default_enabled if wanted is None else r.code in wanted)
+        r() for r in all_rules() if (r.default_enabled if wanted is None else r.code in wanted)
     ]
     result = lint_text(textwrap.dedent(source), path, rules, options or RuleOptions())
     assert not result.internal_errors, result.internal_errors
@@ -34,7 +32,9 @@ def lint(
     return list(result.diagnostics)
 
 
-def codes_at(source: str, codes: Iterable[str] | None = None, **kw: object) -> list[tuple[int, str]]:
+def codes_at(
+    source: str, codes: Iterable[str] | None = None, **kw: object
+) -> list[tuple[int, str]]:
     return [(d.start.line, d.code) for d in lint(source, codes, **kw)]  # type: ignore[arg-type]
 
 
@@ -47,3 +47,27 @@ def expected_markers(text: str) -> set[tuple[int, str]]:
             for code in re.split(r"\s*,\s*", m.group("codes")):
                 out.add((lineno, code))
     return out
+
+
+# IO102 on line 7 and IO105 on line 13, both with safe fixes: the socket is created in the
+# function and nothing makes it non-blocking (IO102 -> sendall), and `data == 0` on bytes
+# becomes `not data` (IO105). Shared by the configuration and pre-commit tests.
+SAFELY_FIXABLE = textwrap.dedent(
+    """\
+    import os
+    import socket
+
+
+    def ping(host: str, payload: bytes) -> None:
+        sock = socket.create_connection((host, 80))
+        sock.send(payload)
+        sock.close()
+
+
+    def drain(fd: int) -> bytes:
+        data = os.read(fd, 1024)
+        if data == 0:
+            return b""
+        return data
+    """
+)

@@ -4,40 +4,22 @@ options read from flake8's own configuration files."""
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import SAFELY_FIXABLE
 
 from iolint.cli import main
 from iolint.config import ConfigResolver, target_from_requires_python
 from iolint.registry import all_rules, rule_by_code
 
 # IO102 on line 7, IO105 on line 13 (both always reported by default).
-BUGGY = textwrap.dedent(
-    """\
-    import os
-    import socket
-
-
-    def ping(host: str, payload: bytes) -> None:
-        sock = socket.create_connection((host, 80))
-        sock.send(payload)
-        sock.close()
-
-
-    def drain(fd: int) -> bytes:
-        data = os.read(fd, 1024)
-        if data == 0:
-            return b""
-        return data
-    """
-)
+BUGGY = SAFELY_FIXABLE
 BOTH = ["IO102", "IO105"]
 
 # IO306 only in a function the save-functions pattern names; IO204 only when the target

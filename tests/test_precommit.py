@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import SAFELY_FIXABLE
 
 ROOT = Path(__file__).parents[1]
 
@@ -37,25 +38,7 @@ pytestmark = [
 
 # Both findings have safe fixes: the socket is created in the function and nothing makes it
 # non-blocking (IO102 -> sendall), and `data == 0` on bytes becomes `not data` (IO105).
-BUGGY = textwrap.dedent(
-    """\
-    import os
-    import socket
-
-
-    def ping(host: str, payload: bytes) -> None:
-        sock = socket.create_connection((host, 80))
-        sock.send(payload)
-        sock.close()
-
-
-    def drain(fd: int) -> bytes:
-        data = os.read(fd, 1024)
-        if data == 0:
-            return b""
-        return data
-    """
-)
+BUGGY = SAFELY_FIXABLE
 
 # Excluded by the project's configuration: with `--force-exclude` in the hooks, pre-commit
 # passing it explicitly does not make it linted. Its finding (IO103) has no automatic fix, so
