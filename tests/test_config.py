@@ -504,3 +504,42 @@ def test_directory_inside_an_ignored_path_is_still_walked(
     assert list(findings(capsys, ".")) == ["app.py"]
     assert list(findings(capsys, "versions/lib")) == ["versions/lib/a.py"]
     assert list(findings(capsys, "versions")) == ["versions/lib/a.py"]
+
+
+# ----------------------------------------------------------------------------- strict mode
+
+
+def test_strict_from_config_and_command_line(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tree / "app.py", BUGGY)
+    assert settings(capsys, "app.py")["strict"] is False
+    assert settings(capsys, "--strict", "app.py")["strict"] is True
+    write(tree / "pyproject.toml", "[tool.iolint]\nstrict = true\n")
+    assert settings(capsys, "app.py")["strict"] is True
+    # The command line wins over the file, both ways.
+    assert settings(capsys, "--no-strict", "app.py")["strict"] is False
+    write(tree / "pyproject.toml", "[tool.iolint]\nstrict = 'yes'\n")
+    code, _, err = check(capsys, "app.py")
+    assert code == 2
+    assert "strict" in err and "pyproject.toml" in err
+
+
+def test_flake8_strict_option_reaches_the_rules(tmp_path: Path) -> None:
+    import argparse
+
+    from iolint.flake8_plugin import Flake8Plugin
+
+    Flake8Plugin.parse_options(argparse.Namespace(iolint_strict=True))
+    assert Flake8Plugin._options.strict is True
+    Flake8Plugin.parse_options(argparse.Namespace())
+    assert Flake8Plugin._options.strict is False
+    # And flake8 itself accepts the option (unknown options exit 2 with a usage error).
+    (tmp_path / "a.py").write_text("x = 1\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "flake8", "--iolint-strict", "--select", "IO", "a.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr

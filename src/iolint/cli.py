@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--no-unsafe-fixes", dest="unsafe_fixes", action="store_false")
     check.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="also report findings judged harmless in their context (caches, temp files, "
+        "small one-off writes, POSIX-only code)",
+    )
+    check.add_argument("--no-strict", dest="strict", action="store_false")
+    check.add_argument(
         "--diff", action="store_true", help="print the fixes as a diff instead of writing them"
     )
     check.add_argument(
@@ -225,6 +233,8 @@ def _cli_overrides(args: argparse.Namespace) -> tuple[dict[str, Any], Path | Non
         overrides["target-version"] = args.target_version
     if args.unsafe_fixes is not None:
         overrides["unsafe-fixes"] = args.unsafe_fixes
+    if args.strict is not None:
+        overrides["strict"] = args.strict
     if args.force_exclude:
         overrides["force-exclude"] = True
     return overrides, config_file

@@ -73,6 +73,7 @@ class Settings:
     extend_exclude: tuple[str, ...] = ()
     target_version: tuple[int, int] = DEFAULT_TARGET
     save_functions: str = DEFAULT_SAVE_FUNCTIONS
+    strict: bool = False
     unsafe_fixes: bool = False
     respect_gitignore: bool = True
     force_exclude: bool = False
@@ -86,7 +87,11 @@ class Settings:
         return self.root.resolve()
 
     def rule_options(self) -> RuleOptions:
-        return RuleOptions(target_version=self.target_version, save_functions=self.save_functions)
+        return RuleOptions(
+            target_version=self.target_version,
+            save_functions=self.save_functions,
+            strict=self.strict,
+        )
 
     def enabled_codes(self, path: Path | None = None) -> frozenset[str]:
         ignore = list(self.ignore)
@@ -150,6 +155,7 @@ class Settings:
             "extend-exclude": list(self.extend_exclude),
             "target-version": f"py{self.target_version[0]}{self.target_version[1]}",
             "save-functions": self.save_functions,
+            "strict": self.strict,
             "unsafe-fixes": self.unsafe_fixes,
             "respect-gitignore": self.respect_gitignore,
             "force-exclude": self.force_exclude,
@@ -220,6 +226,7 @@ KNOWN_KEYS = (
     "extend-exclude",
     "target-version",
     "save-functions",
+    "strict",
     "unsafe-fixes",
     "respect-gitignore",
     "force-exclude",
@@ -263,6 +270,8 @@ def apply_table(base: Settings, table: dict[str, Any], where: str) -> Settings:
             changes["target_version"] = parse_target_version(value, where)
         elif key == "save-functions":
             changes["save_functions"] = _regex(value, key, where)
+        elif key == "strict":
+            changes["strict"] = _bool(value, key, where)
         elif key == "unsafe-fixes":
             changes["unsafe_fixes"] = _bool(value, key, where)
         elif key == "respect-gitignore":

@@ -72,6 +72,13 @@ class Flake8Plugin:
             parse_from_config=True,
             help="iolint: regex of function names that save state durably (IO306/IO307)",
         )
+        parser.add_option(
+            "--iolint-strict",
+            default=False,
+            action="store_true",
+            parse_from_config=True,
+            help="iolint: also report findings judged harmless in their context",
+        )
         # Opt-in rules stay off unless selected explicitly (--extend-select IO308).
         opt_in = [r.code for r in all_rules() if not r.default_enabled]
         if opt_in:
@@ -86,6 +93,7 @@ class Flake8Plugin:
             target_version=version,
             save_functions=getattr(options, "iolint_save_functions", None)
             or DEFAULT_SAVE_FUNCTIONS,
+            strict=bool(getattr(options, "iolint_strict", False)),
         )
         cls._rules = tuple(r() for r in all_rules())
 

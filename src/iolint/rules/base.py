@@ -23,6 +23,10 @@ class RuleOptions:
 
     target_version: tuple[int, int] = (3, 9)
     save_functions: str = DEFAULT_SAVE_FUNCTIONS
+    # Strict mode reports findings that are true but judged harmless in their context (a
+    # cache that may be lost, a small write to a fresh pipe, POSIX-only code): the "When
+    # iolint stays silent" section of each rule page lists what it brings back.
+    strict: bool = False
 
     def save_function_pattern(self) -> re.Pattern[str]:
         return re.compile(self.save_functions, re.IGNORECASE)
