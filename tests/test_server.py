@@ -661,20 +661,23 @@ def test_text_edits_between_rebuild_the_new_text(old: str, new: str) -> None:
         ("f(1)  # type: ignore\n", 1, "f(1)  # type: ignore  # noqa: IO101\n"),
         ("f(1)  # noqa:IO3\n", 1, "f(1)  # noqa:IO3, IO101\n"),
         ("f(1)  # NOQA: E501 more words\n", 1, "f(1)  # NOQA: E501, IO101 more words\n"),
-        ('f("""a\nb""")\n', 1, None),  # the line ends inside a string
-        ("f(1, \\\n  2)\n", 1, None),  # continued with a backslash
+        # The line ends inside a string or a backslash: the directive goes on the last line of
+        # the run, where flake8 and iolint look for it.
+        ('f("""a\nb""")\n', 1, 'f("""a\nb""")  # noqa: IO101\n'),
+        ("f(1, \\\n  2)\n", 1, "f(1, \\\n  2)  # noqa: IO101\n"),
+        ("f(1)  # noqa\n", 1, None),  # a bare noqa already silences everything
+        ("f(1)  # noqa: IO1\n", 1, None),  # a prefix already covers the code
     ],
 )
 def test_noqa_edit(source: str, line: int, expected: str | None) -> None:
-    from iolint.diagnostics import Diagnostic, Position
     from iolint.fix import apply_edits
     from iolint.model.source import SourceText
-    from iolint.server import CommentMap, noqa_edit
+    from iolint.noqa import CommentLayout
+    from iolint.noqa_edits import noqa_edit
 
-    d = Diagnostic("IO101", "x", "m", Position(line, 0), Position(line, 1))
-    comments = CommentMap.build(source)
+    comments = CommentLayout.build(source)
     assert comments is not None
-    edit = noqa_edit(d, SourceText(source), comments)
+    edit = noqa_edit(line, ["IO101"], SourceText(source), comments)
     if expected is None:
         assert edit is None
     else:

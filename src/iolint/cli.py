@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", type=_codes, default=[], help="codes or prefixes to disable")
     check.add_argument("--fix", action="store_true", help="apply safe fixes")
     check.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add a `# noqa: IOxxx` directive to every line with a finding (merged with an "
+        "existing noqa comment), so that the next run is clean; exit 0",
+    )
+    check.add_argument(
         "--unsafe-fixes",
         action="store_true",
         default=None,
@@ -253,6 +259,11 @@ def _check(args: argparse.Namespace) -> int:
     output_format = args.output_format or first.output_format or "concise"
     unsafe = first.unsafe_fixes
     fixing = args.fix or args.diff
+    if args.add_noqa:
+        if fixing:
+            raise ConfigError("--add-noqa cannot be combined with --fix or --diff")
+        if paths == ["-"]:
+            raise ConfigError("--add-noqa edits files; it cannot read standard input")
 
     results: list[FileResult] = []
     if paths == ["-"]:
@@ -267,14 +278,24 @@ def _check(args: argparse.Namespace) -> int:
         for path in files:
             settings = resolver.for_path(path)
             cache = None
-            if not args.no_cache and not fixing:
+            if not args.no_cache and not fixing and not args.add_noqa:
                 if settings.root not in caches:
                     caches[settings.root] = ResultCache.for_root(settings.root)
                 cache = caches[settings.root]
             tasks.append(
-                Task(path, settings, cache, fixing, args.diff, unsafe=settings.unsafe_fixes)
+                Task(
+                    path,
+                    settings,
+                    cache,
+                    fixing,
+                    args.diff,
+                    unsafe=settings.unsafe_fixes,
+                    add_noqa=args.add_noqa,
+                )
             )
         results.extend(check_files(tasks, args.jobs or default_jobs()))
+    if args.add_noqa:
+        return _report_add_noqa(args, results, output_format)
     return _report(
         args, results, output_format, unsafe, fixing, rule_codes=resolver.enabled_codes()
     )
@@ -302,14 +323,8 @@ def _check_stdin(
     return lint_source(decoded.text, display, settings, path)
 
 
-def _report(
-    args: argparse.Namespace,
-    results: list[FileResult],
-    output_format: str,
-    unsafe: bool,
-    fixing: bool,
-    rule_codes: frozenset[str] | None = None,
-) -> int:
+def _print_problems(results: list[FileResult]) -> int:
+    """Print what kept files from being analyzed or written; return the parse errors."""
     parse_errors = 0
     for r in results:
         if r.parse_error is not None:
@@ -323,6 +338,41 @@ def _report(
             print(f"error: internal error (please report): {msg}", file=sys.stderr)
         if r.write_error:
             print(f"error: {r.write_error}", file=sys.stderr)
+    return parse_errors
+
+
+def _report_add_noqa(
+    args: argparse.Namespace, results: list[FileResult], output_format: str
+) -> int:
+    """ruff's ``--add-noqa``: say how many directives went into how many files. Findings are
+    printed only if some remain (a directive that could not be written)."""
+    parse_errors = _print_problems(results)
+    remaining = [d for r in results for d in r.diagnostics]
+    if remaining:
+        sys.stdout.write(renderer(output_format)(results, ReportOptions()))
+    added = sum(r.noqa_added for r in results)
+    files = sum(1 for r in results if r.noqa_added)
+    if not args.quiet:
+        print(
+            f"Added {_plural(added, 'noqa directive')} in {_plural(files, 'file')}.",
+            file=sys.stderr,
+        )
+    if any(r.write_error for r in results if not r.noqa_added):
+        return EXIT_ERROR
+    if parse_errors and args.exit_non_zero_on_parse_error:
+        return EXIT_ERROR
+    return EXIT_CLEAN
+
+
+def _report(
+    args: argparse.Namespace,
+    results: list[FileResult],
+    output_format: str,
+    unsafe: bool,
+    fixing: bool,
+    rule_codes: frozenset[str] | None = None,
+) -> int:
+    parse_errors = _print_problems(results)
     remaining = [d for r in results for d in r.diagnostics]
     fixed = sum(len(r.fixed) for r in results)
     stdin_fix = args.paths == ["-"] and args.fix and not args.diff

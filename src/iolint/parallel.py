@@ -16,7 +16,7 @@ from pathlib import Path
 
 from iolint.cache import ResultCache
 from iolint.config import Settings
-from iolint.runner import FileResult, cached_result, process_path
+from iolint.runner import FileResult, add_noqa_path, cached_result, process_path
 
 
 def default_jobs() -> int:
@@ -35,10 +35,13 @@ class Task:
     fix: bool = False
     diff_only: bool = False
     unsafe: bool = False
+    add_noqa: bool = False
 
 
 def run_task(task: Task) -> FileResult:
     try:
+        if task.add_noqa:
+            return add_noqa_path(task.path, task.settings)
         return process_path(
             task.path,
             task.settings,
@@ -58,7 +61,7 @@ def check_files(tasks: Sequence[Task], jobs: int) -> list[FileResult]:
     todo: list[int] = []
     for i, task in enumerate(tasks):
         hit = None
-        if task.cache is not None and not task.fix:
+        if task.cache is not None and not task.fix and not task.add_noqa:
             hit = cached_result(task.path, task.settings, task.cache)
         if hit is not None:
             results[i] = hit

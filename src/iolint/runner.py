@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from iolint.config import Settings
 from iolint.diagnostics import Diagnostic, ParseError
 from iolint.engine import lint_text
 from iolint.model.source import DecodedSource, DecodeError, decode_source
+from iolint.noqa_edits import add_noqa
 from iolint.registry import all_rules
 from iolint.rules.base import Rule
 
@@ -50,6 +52,8 @@ class FileResult:
     write_error: str | None = None
     # The text the diagnostics refer to (for code frames in the full output).
     source: str | None = field(default=None, compare=False, repr=False)
+    # Set by --add-noqa: the lines that got a directive (written unless write_error is set).
+    noqa_added: int = 0
 
 
 def rules_for(
@@ -146,6 +150,49 @@ def process_path(
         # A rule crash is reported on every run until fixed, never cached away.
         cache.put(key, CachedResult(result.diagnostics, result.parse_error))
     return result
+
+
+def add_noqa_path(path: Path, settings: Settings) -> FileResult:
+    """``--add-noqa`` for one file: a directive on every line with a finding, written like a
+    fix (atomically, durably, only if the file did not change meanwhile). Reports what is
+    still found afterwards, which is nothing unless a directive could not be placed."""
+    display = str(path)
+    data = _read(path)
+    if isinstance(data, FileResult):
+        return data
+    decoded = _decode(data, display)
+    if isinstance(decoded, FileResult):
+        return decoded
+    first = lint_source(decoded.text, display, settings, path)
+    if first.parse_error is not None or not first.diagnostics:
+        return first
+    added = add_noqa(decoded.text, first.diagnostics)
+    if added is None:
+        return replace(first, write_error=f"{display}: cannot tokenize; no noqa directive added")
+    after = lint_source(added.text, display, settings, path)
+    if not _same_code(decoded.text, added.text):
+        # Never expected (only comments are added); refuse rather than change code.
+        return replace(
+            first, internal_errors=(f"{display}: --add-noqa would change the code; not written",)
+        )
+    _, write_atomic, FixWriteError = _fixer()
+    try:
+        write_atomic(path, decoded.encode(added.text), expected=data)
+    except FixWriteError as exc:
+        if not exc.replaced:
+            return replace(first, write_error=str(exc))
+        return replace(after, noqa_added=added.directives, write_error=str(exc))
+    except UnicodeEncodeError as exc:  # the comments are ASCII; kept for symmetry with fixes
+        return replace(first, write_error=f"{display}: cannot encode as {decoded.encoding}: {exc}")
+    return replace(after, noqa_added=added.directives)
+
+
+def _same_code(before: str, after: str) -> bool:
+    """Whether two texts are the same program (comments and layout aside)."""
+    try:
+        return ast.dump(ast.parse(before)) == ast.dump(ast.parse(after))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
 
 
 def fix_source(

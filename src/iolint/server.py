@@ -31,11 +31,9 @@ import argparse
 import asyncio
 import bisect
 import difflib
-import io
 import logging
 import re
 import sys
-import tokenize
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +55,8 @@ from iolint.diagnostics import (
 )
 from iolint.docs import page_text
 from iolint.model.source import DecodedSource, SourceText
-from iolint.noqa import _INLINE as NOQA_INLINE  # the grammar that decides suppression
+from iolint.noqa import CommentLayout
+from iolint.noqa_edits import noqa_edit
 from iolint.registry import rule_by_code
 from iolint.runner import fix_source, lint_source
 
@@ -290,60 +289,6 @@ def lsp_diagnostics(analysis: Analysis, index: LineIndex) -> list[lsp.Diagnostic
     return [to_lsp_diagnostic(d, index) for d in analysis.diagnostics]
 
 
-# ----------------------------------------------------------------------------- noqa
-
-
-@dataclass(frozen=True)
-class CommentMap:
-    """Where ``# noqa`` comments can go: the comment already on each line, and the lines whose
-    end is inside a string or continued with a backslash (a comment there would change the
-    string or break the code)."""
-
-    comments: dict[int, tuple[int, str]]
-    blocked: frozenset[int]
-
-    @classmethod
-    def build(cls, text: str) -> CommentMap | None:
-        # tokenize splits lines on "\n" only; one "\n" per terminator keeps numbers and columns.
-        normalized = _NEWLINE.sub("\n", text)
-        comments: dict[int, tuple[int, str]] = {}
-        blocked: set[int] = set()
-        try:
-            for tok in tokenize.generate_tokens(io.StringIO(normalized).readline):
-                if tok.type == tokenize.COMMENT:
-                    comments[tok.start[0]] = (tok.start[1], tok.string)
-                elif tok.end[0] > tok.start[0]:
-                    blocked.update(range(tok.start[0], tok.end[0]))
-        except (tokenize.TokenError, SyntaxError):
-            return None
-        lines = normalized.split("\n")
-        for number, line in enumerate(lines, 1):
-            if number not in comments and line.endswith("\\"):
-                blocked.add(number)
-        return cls(comments, frozenset(blocked))
-
-
-def noqa_edit(d: Diagnostic, source: SourceText, comments: CommentMap) -> Edit | None:
-    """The edit that silences ``d`` with ``# noqa: CODE`` on the line the finding starts on
-    (where both front-ends look for it), or None when no comment can go there."""
-    line = d.start.line
-    if line in comments.blocked:
-        return None
-    existing = comments.comments.get(line)
-    if existing is not None:
-        column, comment = existing
-        m = NOQA_INLINE.search(comment)
-        if m is not None:
-            if not m.group("codes"):
-                return None  # a bare noqa comment already silences every code
-            at = Position(line, column + m.end("codes"))
-            return Edit(at, at, f", {d.code}")
-        # Another comment (`# type: ignore`, an explanation): keep it first, add ours after it.
-    text = source.line(line)
-    kept = len(text.rstrip())
-    return Edit(Position(line, kept), Position(line, len(text)), f"  # noqa: {d.code}")
-
-
 def quick_fix_action(
     uri: str,
     d: Diagnostic,
@@ -525,7 +470,7 @@ class IolintLanguageServer(LanguageServer):
     def _noqa_actions(
         self, uri: str, diagnostics: Iterable[Diagnostic], text: str, index: LineIndex
     ) -> list[lsp.CodeAction]:
-        comments = CommentMap.build(text)
+        comments = CommentLayout.build(text)
         if comments is None:
             return []
         source = SourceText(text)
@@ -535,7 +480,7 @@ class IolintLanguageServer(LanguageServer):
             if (d.start.line, d.code) in seen:
                 continue
             seen.add((d.start.line, d.code))
-            edit = noqa_edit(d, source, comments)
+            edit = noqa_edit(d.start.line, [d.code], source, comments)
             if edit is None:
                 continue
             actions.append(
