@@ -17,7 +17,14 @@ from typing import Any
 
 from iolint import __version__
 from iolint.cache import ResultCache
-from iolint.config import OUTPUT_FORMATS, ConfigError, ConfigResolver, Settings, parse_override
+from iolint.config import (
+    OUTPUT_FORMATS,
+    ConfigError,
+    ConfigResolver,
+    Settings,
+    merge_overrides,
+    parse_override,
+)
 from iolint.diagnostics import fix_applies
 from iolint.discovery import discover
 from iolint.docs import load_page, page_text
@@ -37,6 +44,10 @@ def _codes(value: str) -> list[str]:
         if not known_code_prefix(c):
             raise argparse.ArgumentTypeError(f"unknown rule code or prefix: {c}")
     return codes
+
+
+def _patterns(value: str) -> list[str]:
+    return [p for p in value.split(",") if p]
 
 
 def _jobs(value: str) -> int:
@@ -60,13 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="lint files and directories (the default command)")
     check.add_argument("paths", nargs="*", help="files or directories; '-' reads standard input")
+    # List options add up when repeated (`--select IO1 --select IO3`), as in ruff: argparse's
+    # "extend" appends each comma-separated value to what earlier occurrences gave.
     check.add_argument(
-        "--select", type=_codes, help="rule codes or prefixes to enable (replaces the config)"
+        "--select",
+        type=_codes,
+        action="extend",
+        help="rule codes or prefixes to enable (replaces the config)",
     )
     check.add_argument(
-        "--extend-select", type=_codes, default=[], help="codes to enable in addition"
+        "--extend-select",
+        type=_codes,
+        action="extend",
+        default=[],
+        help="codes to enable in addition",
     )
-    check.add_argument("--ignore", type=_codes, default=[], help="codes or prefixes to disable")
+    check.add_argument(
+        "--ignore", type=_codes, action="extend", default=[], help="codes or prefixes to disable"
+    )
     check.add_argument("--fix", action="store_true", help="apply safe fixes")
     check.add_argument(
         "--add-noqa",
@@ -131,12 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--exclude",
-        type=lambda v: [p for p in v.split(",") if p],
+        type=_patterns,
+        action="extend",
         help="replace the exclude patterns",
     )
     check.add_argument(
         "--extend-exclude",
-        type=lambda v: [p for p in v.split(",") if p],
+        type=_patterns,
+        action="extend",
         default=[],
         help="more exclude patterns",
     )
@@ -222,19 +246,19 @@ def _cli_overrides(args: argparse.Namespace) -> tuple[dict[str, Any], Path | Non
                 raise ConfigError("--config: only one configuration file may be given")
             config_file = path
         elif "=" in item:
-            overrides.update(parse_override(item))
+            merge_overrides(overrides, parse_override(item))
         else:
             raise ConfigError(f"--config {item!r}: no such file, and not a `key = value` override")
     if args.select is not None:
         overrides["select"] = args.select
     if args.extend_select:
-        overrides["extend-select"] = args.extend_select
+        merge_overrides(overrides, {"extend-select": args.extend_select})
     if args.ignore:
-        overrides["extend-ignore"] = args.ignore
+        merge_overrides(overrides, {"extend-ignore": args.ignore})
     if args.exclude is not None:
         overrides["exclude"] = args.exclude
     if args.extend_exclude:
-        overrides["extend-exclude"] = args.extend_exclude
+        merge_overrides(overrides, {"extend-exclude": args.extend_exclude})
     if args.target_version:
         overrides["target-version"] = args.target_version
     if args.unsafe_fixes is not None:

@@ -416,5 +416,24 @@ def parse_override(text: str) -> dict[str, Any]:
     return data
 
 
+# Keys whose values add up when given more than once on the command line (ruff's `extend-*`
+# overrides do; a table of per-file ignores merges pattern by pattern).
+ACCUMULATING_KEYS = ("extend-select", "extend-ignore", "extend-exclude")
+
+
+def merge_overrides(into: dict[str, Any], new: dict[str, Any]) -> None:
+    """Add the overrides of one ``--config KEY=VALUE`` (or one flag) to ``into``: the
+    ``extend-*`` lists and ``per-file-ignores`` tables accumulate, any other key takes the
+    value given last. Values are validated later, by :func:`apply_table`."""
+    for key, value in new.items():
+        old = into.get(key)
+        if key in ACCUMULATING_KEYS and isinstance(old, list) and isinstance(value, list):
+            into[key] = [*old, *value]
+        elif key == "per-file-ignores" and isinstance(old, dict) and isinstance(value, dict):
+            into[key] = {**old, **value}
+        else:
+            into[key] = value
+
+
 def rule_codes() -> list[str]:
     return [r.code for r in all_rules()]
