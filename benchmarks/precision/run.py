@@ -1,30 +1,42 @@
-"""Precision harness: lint real packages from the package index and write their findings for
-review.
+"""Precision harness, second edition: lint released packages, join the findings with the reviewed
+verdicts, and list what nobody has reviewed yet.
 
-    python benchmarks/precision/run.py                 # install (once) and lint
-    python benchmarks/precision/run.py --no-install    # reuse the scratch venv
+    python benchmarks/precision/run.py                  # install (once), lint, report
+    python benchmarks/precision/run.py --no-install     # reuse the scratch venv
+    python benchmarks/precision/run.py --no-install --markdown   # README tables too
 
-It creates a scratch virtual environment outside the repository (default
-``/tmp/iolint-precision/venv``), installs the pinned packages of ``packages.txt`` into it, lints
-the Python files each distribution installed (its ``RECORD``) with every iolint rule, opt-in ones
-included, and writes ``findings.md`` beside this script: a table of findings per rule and, for
-each rule, a deterministic sample of findings with their code context, numbered ``IO101-1``,
-``IO101-2``... so that a review can refer to them (see README.md for the verdicts).
+It creates a scratch virtual environment outside the repository (``--venv``, default
+``/tmp/iolint-precision/venv``), installs the pinned packages of ``packages.txt`` into it, and
+lints the Python files each listed distribution installed (its ``RECORD``) twice: with iolint's
+default settings and with ``strict = true``. Opt-in rules (IO308) are left out of both: the
+harness measures what a user who turns iolint on sees.
 
-Run it with the Python where iolint is installed; the scratch venv uses ``--python`` (default:
-the same interpreter).
+Every default-mode finding is keyed by package, file, rule and the stripped text of the line it
+is reported on (plus an occurrence number when that text repeats in the file), so a verdict
+survives line shifts and rule changes. ``verdicts.tsv`` holds one reviewed verdict per key:
+
+- ``worth``: a maintainer would make the change;
+- ``harmless``: what the message says is true, but it does not matter in this context;
+- ``wrong``: what the message says is false for this code.
+
+The run prints, per rule, the findings and their verdicts in both modes, precision (the share
+worth a change) and the verdicts whose finding is gone (silenced by a rule change: a ``worth``
+among them is lost recall). It writes ``findings.md`` (every default-mode finding, its verdict,
+and the code around it) and ``unreviewed.md`` (only the findings without a verdict, to review
+after a rule change). It exits 1 if a default-mode finding has no verdict.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
-import os
 import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from iolint.config import Settings
@@ -33,7 +45,9 @@ from iolint.registry import all_rules
 from iolint.runner import process_path
 
 HERE = Path(__file__).resolve().parent
-CONTEXT = 3  # lines shown before and after a finding
+CONTEXT = 4  # lines shown before and after a finding
+VERDICTS = ("worth", "harmless", "wrong")
+TSV_FIELDS = ("package", "version", "file", "code", "key", "n", "verdict", "reason")
 
 # Runs inside the scratch venv: the installed .py files of each requested distribution.
 LIST_FILES = """
@@ -54,9 +68,35 @@ print(json.dumps(out))
 @dataclass(frozen=True)
 class Finding:
     package: str
+    version: str
     path: Path
     rel: str
     diagnostic: Diagnostic
+    key: str  # the stripped text of the reported line
+    n: int  # 1 for the first finding of this rule on this text in this file, then 2, ...
+
+    @property
+    def ident(self) -> tuple[str, str, str, str, int]:
+        return (self.package, self.rel, self.diagnostic.code, self.key, self.n)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    package: str
+    version: str
+    file: str
+    code: str
+    key: str
+    n: int
+    verdict: str
+    reason: str
+
+    @property
+    def ident(self) -> tuple[str, str, str, str, int]:
+        return (self.package, self.file, self.code, self.key, self.n)
+
+
+# ----------------------------------------------------------------------------- installing
 
 
 def requirements(path: Path) -> list[str]:
@@ -71,19 +111,8 @@ def ensure_venv(venv: Path, python: str, reqs: Path, install: bool) -> Path:
             sys.exit(f"{venv} does not exist; run without --no-install")
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
     if install:
-        subprocess.run(
-            [
-                str(py),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "-r",
-                str(reqs),
-            ],
-            check=True,
-        )
+        pip = [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "-r", str(reqs)], check=True)
     return py
 
 
@@ -95,20 +124,23 @@ def installed_files(py: Path, names: list[str]) -> dict[str, dict[str, object]]:
     return result
 
 
-def all_rules_settings() -> Settings:
-    opt_in = tuple(r.code for r in all_rules() if not r.default_enabled)
-    return Settings(select=("IO",), extend_select=opt_in, respect_gitignore=False)
+# ----------------------------------------------------------------------------- linting
+
+
+def _line_text(path: Path, line: int) -> str:
+    lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
 def lint_packages(
-    packages: dict[str, dict[str, object]],
+    packages: dict[str, dict[str, object]], settings: Settings
 ) -> tuple[list[Finding], dict[str, int], list[str]]:
-    settings = all_rules_settings()
     findings: list[Finding] = []
     lines_per_package: dict[str, int] = {}
     problems: list[str] = []
     for name, info in packages.items():
         files = [Path(f) for f in info["files"]]  # type: ignore[attr-defined]
+        version = str(info["version"])
         total = 0
         for path in files:
             try:
@@ -121,17 +153,50 @@ def lint_packages(
             if result.parse_error is not None:
                 problems.append(f"{rel}: parse error: {result.parse_error.message}")
             problems.extend(f"{rel}: {e}" for e in result.internal_errors)
-            findings.extend(Finding(name, path, rel, d) for d in result.diagnostics)
+            seen: Counter[tuple[str, str]] = Counter()
+            for d in sorted(result.diagnostics, key=Diagnostic.sort_key):
+                key = _line_text(path, d.start.line)
+                seen[(d.code, key)] += 1
+                findings.append(Finding(name, version, path, rel, d, key, seen[(d.code, key)]))
         lines_per_package[name] = total
     return findings, lines_per_package, problems
 
 
-def sample(items: list[Finding], k: int) -> list[Finding]:
-    """Up to ``k`` findings spread evenly over the sorted list (deterministic)."""
-    if len(items) <= k:
-        return items
-    step = len(items) / k
-    return [items[int(i * step)] for i in range(k)]
+# ----------------------------------------------------------------------------- verdicts
+
+
+def read_verdicts(path: Path) -> dict[tuple[str, str, str, str, int], Verdict]:
+    if not path.exists():
+        return {}
+    out: dict[tuple[str, str, str, str, int], Verdict] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if row["verdict"] not in VERDICTS:
+                sys.exit(f"{path}: verdict must be one of {VERDICTS}, got {row['verdict']!r}")
+            v = Verdict(
+                row["package"],
+                row["version"],
+                row["file"],
+                row["code"],
+                row["key"],
+                int(row["n"]),
+                row["verdict"],
+                row["reason"],
+            )
+            out[v.ident] = v
+    return out
+
+
+def write_verdict_template(path: Path, findings: Iterable[Finding]) -> None:
+    """Rows for the unreviewed findings, with an empty verdict, to fill in and append."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\")
+        w.writerow(TSV_FIELDS)
+        for x in findings:
+            w.writerow((x.package, x.version, x.rel, x.diagnostic.code, x.key, x.n, "", ""))
+
+
+# ----------------------------------------------------------------------------- reporting
 
 
 def context(path: Path, line: int) -> str:
@@ -143,59 +208,86 @@ def context(path: Path, line: int) -> str:
     )
 
 
-def render(
-    findings: list[Finding],
-    packages: dict[str, dict[str, object]],
-    lines_per_package: dict[str, int],
-    problems: list[str],
-    per_rule: int,
-    seconds: float,
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def rule_table(
+    findings: Sequence[Finding],
+    verdicts: dict[tuple[str, str, str, str, int], Verdict],
+    title: str,
+) -> list[str]:
+    """Per rule: findings, the three verdicts, unreviewed, precision (share worth a change)."""
+    names = {r.code: r.name for r in all_rules()}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for f in findings:
+        v = verdicts.get(f.ident)
+        counts[f.diagnostic.code][v.verdict if v else "unreviewed"] += 1
+    out = [
+        f"{title}",
+        "",
+        "| rule | findings | worth a change | harmless here | wrong | unreviewed | precision |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    total: Counter[str] = Counter()
+    for code in sorted(counts):
+        c = counts[code]
+        n = sum(c.values())
+        total.update(c)
+        out.append(
+            f"| {code} {names.get(code, '')} | {n} | {c['worth']} | {c['harmless']} |"
+            f" {c['wrong']} | {c['unreviewed']} | {_pct(c['worth'], n)} |"
+        )
+    n = sum(total.values())
+    out.append(
+        f"| **all** | **{n}** | **{total['worth']}** | **{total['harmless']}** |"
+        f" **{total['wrong']}** | **{total['unreviewed']}** | **{_pct(total['worth'], n)}** |"
+    )
+    return out
+
+
+def gone_table(
+    findings: Sequence[Finding], verdicts: dict[tuple[str, str, str, str, int], Verdict]
+) -> list[str]:
+    """Reviewed findings that the current code no longer reports, per rule and verdict."""
+    present = {f.ident for f in findings}
+    gone: dict[str, Counter[str]] = defaultdict(Counter)
+    for ident, v in verdicts.items():
+        if ident not in present:
+            gone[v.code][v.verdict] += 1
+    if not gone:
+        return ["No reviewed finding has disappeared."]
+    out = [
+        "| rule | gone: worth a change (lost) | harmless (silenced) | wrong (silenced) |",
+        "|---|---:|---:|---:|",
+    ]
+    for code in sorted(gone):
+        c = gone[code]
+        out.append(f"| {code} | {c['worth']} | {c['harmless']} | {c['wrong']} |")
+    return out
+
+
+def render_findings(
+    title: str,
+    findings: Sequence[Finding],
+    verdicts: dict[tuple[str, str, str, str, int], Verdict],
 ) -> str:
+    out = [f"# {title}", "", "Generated by `benchmarks/precision/run.py`; do not edit.", ""]
     by_rule: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_rule[f.diagnostic.code].append(f)
-    for items in by_rule.values():
-        items.sort(key=lambda f: (f.rel, f.diagnostic.start.line, f.diagnostic.start.column))
-    names = {r.code: r.name for r in all_rules()}
-    n_files = sum(len(i["files"]) for i in packages.values())  # type: ignore[arg-type]
-    out = [
-        "# iolint precision run: findings for review",
-        "",
-        "Generated by `benchmarks/precision/run.py`; do not edit by hand (verdicts are in"
-        " README.md).",
-        "",
-        f"{len(packages)} packages, {n_files} files, {sum(lines_per_package.values())} lines,"
-        f" linted in {seconds:.1f} s; {len(findings)} findings.",
-        "",
-        "| package | version | files | lines | findings |",
-        "|---|---|---:|---:|---:|",
-    ]
-    per_pkg = Counter(f.package for f in findings)
-    for name, info in packages.items():
-        out.append(
-            f"| {name} | {info['version']} | {len(info['files'])} |"  # type: ignore[arg-type]
-            f" {lines_per_package[name]} | {per_pkg[name]} |"
-        )
-    out += ["", "## Findings per rule", "", "| rule | name | findings | files | sampled |"]
-    out.append("|---|---|---:|---:|---:|")
-    for r in all_rules():
-        items = by_rule.get(r.code, [])
-        shown = min(len(items), per_rule)
-        out.append(
-            f"| {r.code} | {names[r.code]} | {len(items)} | {len({f.rel for f in items})} |"
-            f" {shown} |"
-        )
-    if problems:
-        out += ["", "## Files iolint could not analyze", ""]
-        out += [f"- {p}" for p in problems]
     for code in sorted(by_rule):
-        out += ["", f"## {code} {names.get(code, '')}", ""]
-        for i, f in enumerate(sample(by_rule[code], per_rule), 1):
+        out += [f"## {code}", ""]
+        for f in sorted(by_rule[code], key=lambda x: (x.package, x.rel, x.diagnostic.start.line)):
             d = f.diagnostic
+            v = verdicts.get(f.ident)
+            verdict = f"**{v.verdict}**: {v.reason}" if v else "**unreviewed**"
             out += [
-                f"### {code}-{i}: `{f.rel}:{d.start.line}:{d.start.column + 1}`",
+                f"### {f.package} {f.version} `{f.rel}:{d.start.line}:{d.start.column + 1}`",
                 "",
-                f"{d.message}",
+                verdict,
+                "",
+                d.message,
                 "",
                 "```python",
                 context(f.path, d.start.line),
@@ -205,14 +297,40 @@ def render(
     return "\n".join(out).rstrip() + "\n"
 
 
+def package_table(
+    packages: dict[str, dict[str, object]],
+    lines: dict[str, int],
+    default: Sequence[Finding],
+    strict: Sequence[Finding],
+) -> list[str]:
+    out = [
+        "| package | version | files | lines | default | strict |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    per_default = Counter(f.package for f in default)
+    per_strict = Counter(f.package for f in strict)
+    for name, info in packages.items():
+        out.append(
+            f"| {name} | {info['version']} | {len(info['files'])} |"  # type: ignore[arg-type]
+            f" {lines[name]} | {per_default[name]} | {per_strict[name]} |"
+        )
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--venv", type=Path, default=Path("/tmp/iolint-precision/venv"))
     ap.add_argument("--python", default=sys.executable, help="interpreter for the scratch venv")
     ap.add_argument("--packages", type=Path, default=HERE / "packages.txt")
-    ap.add_argument("--out", type=Path, default=HERE / "findings.md")
-    ap.add_argument("--json", type=Path, help="also dump every finding as JSON here")
-    ap.add_argument("--per-rule", type=int, default=30, help="findings sampled per rule")
+    ap.add_argument("--verdicts", type=Path, default=HERE / "verdicts.tsv")
+    ap.add_argument("--out-dir", type=Path, default=HERE, help="where the .md reports go")
+    ap.add_argument("--json", type=Path, help="also dump every finding of both modes as JSON")
+    ap.add_argument(
+        "--template",
+        type=Path,
+        help="write verdicts.tsv rows (verdict left empty) for the unreviewed findings here",
+    )
+    ap.add_argument("--markdown", action="store_true", help="print the README tables")
     ap.add_argument("--no-install", action="store_true", help="reuse the scratch venv as it is")
     args = ap.parse_args()
 
@@ -221,36 +339,76 @@ def main() -> int:
     py = ensure_venv(args.venv, args.python, args.packages, install=not args.no_install)
     names = [r.split("==")[0] for r in requirements(args.packages)]
     packages = installed_files(py, names)
+    base = Settings(respect_gitignore=False)
     start = time.perf_counter()
-    findings, lines, problems = lint_packages(packages)
+    default, lines, problems = lint_packages(packages, base)
     seconds = time.perf_counter() - start
-    args.out.write_text(
-        render(findings, packages, lines, problems, args.per_rule, seconds), encoding="utf-8"
+    strict, _, _ = lint_packages(packages, replace(base, strict=True))
+    verdicts = read_verdicts(args.verdicts)
+    unreviewed = [f for f in default if f.ident not in verdicts]
+
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / "findings.md").write_text(
+        render_findings("Default-mode findings and their verdicts", default, verdicts),
+        encoding="utf-8",
     )
+    (args.out_dir / "unreviewed.md").write_text(
+        render_findings("Findings without a verdict", unreviewed, verdicts), encoding="utf-8"
+    )
+    if args.template:
+        write_verdict_template(args.template, unreviewed)
     if args.json:
         args.json.write_text(
             json.dumps(
                 [
                     {
+                        "mode": mode,
                         "package": f.package,
+                        "version": f.version,
                         "file": f.rel,
                         "path": str(f.path),
                         "code": f.diagnostic.code,
                         "line": f.diagnostic.start.line,
                         "column": f.diagnostic.start.column + 1,
+                        "key": f.key,
+                        "n": f.n,
                         "message": f.diagnostic.message,
                     }
-                    for f in findings
+                    for mode, found in (("default", default), ("strict", strict))
+                    for f in found
                 ],
                 indent=1,
             ),
             encoding="utf-8",
         )
-    counts = Counter(f.diagnostic.code for f in findings)
-    for code, n in sorted(counts.items()):
-        print(f"{code}\t{n}")
-    print(f"{len(findings)} findings in {seconds:.1f} s; {len(problems)} files not analyzed")
-    print(f"wrote {os.path.relpath(args.out)}")
+
+    n_files = sum(len(i["files"]) for i in packages.values())  # type: ignore[arg-type,misc]
+    summary = [
+        f"{len(packages)} packages, {n_files} files, {sum(lines.values())} lines;"
+        f" default mode linted in {seconds:.1f} s.",
+        f"default: {len(default)} findings ({len(unreviewed)} unreviewed);"
+        f" strict: {len(strict)} findings; {len(problems)} files not analyzed.",
+    ]
+    print("\n".join(summary))
+    print()
+    print("\n".join(rule_table(default, verdicts, "Default settings:")))
+    print()
+    print("\n".join(rule_table(strict, verdicts, "Strict (`strict = true`):")))
+    print()
+    print("Reviewed findings no longer reported in default mode:")
+    print("\n".join(gone_table(default, verdicts)))
+    if args.markdown:
+        print()
+        print("\n".join(package_table(packages, lines, default, strict)))
+    for p in problems:
+        print(f"not analyzed: {p}")
+    if unreviewed:
+        print()
+        print(f"{len(unreviewed)} findings need a verdict; see {args.out_dir / 'unreviewed.md'}:")
+        for f in unreviewed:
+            d = f.diagnostic
+            print(f"  {d.code} {f.package} {f.rel}:{d.start.line}  {f.key}")
+        return 1
     return 0
 
 
