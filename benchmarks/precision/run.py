@@ -38,6 +38,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from iolint.config import Settings
 from iolint.diagnostics import Diagnostic
@@ -47,6 +48,13 @@ from iolint.runner import process_path
 HERE = Path(__file__).resolve().parent
 CONTEXT = 4  # lines shown before and after a finding
 VERDICTS = ("worth", "harmless", "wrong")
+# Tab-separated, no quoting: a backslash escapes a tab, newline or backslash in the line text.
+TSV_DIALECT: dict[str, Any] = {
+    "delimiter": "\t",
+    "quoting": csv.QUOTE_NONE,
+    "quotechar": None,
+    "escapechar": "\\",
+}
 TSV_FIELDS = ("package", "version", "file", "code", "key", "n", "verdict", "reason")
 
 # Runs inside the scratch venv: the installed .py files of each requested distribution.
@@ -170,7 +178,7 @@ def read_verdicts(path: Path) -> dict[tuple[str, str, str, str, int], Verdict]:
         return {}
     out: dict[tuple[str, str, str, str, int], Verdict] = {}
     with path.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+        for row in csv.DictReader(f, **TSV_DIALECT):
             if row["verdict"] not in VERDICTS:
                 sys.exit(f"{path}: verdict must be one of {VERDICTS}, got {row['verdict']!r}")
             v = Verdict(
@@ -190,7 +198,7 @@ def read_verdicts(path: Path) -> dict[tuple[str, str, str, str, int], Verdict]:
 def write_verdict_template(path: Path, findings: Iterable[Finding]) -> None:
     """Rows for the unreviewed findings, with an empty verdict, to fill in and append."""
     with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\")
+        w = csv.writer(f, lineterminator="\n", **TSV_DIALECT)
         w.writerow(TSV_FIELDS)
         for x in findings:
             w.writerow((x.package, x.version, x.rel, x.diagnostic.code, x.key, x.n, "", ""))
