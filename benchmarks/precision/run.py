@@ -3,7 +3,8 @@ verdicts, and list what nobody has reviewed yet.
 
     python benchmarks/precision/run.py                  # install (once), lint, report
     python benchmarks/precision/run.py --no-install     # reuse the scratch venv
-    python benchmarks/precision/run.py --no-install --markdown   # README tables too
+    python benchmarks/precision/run.py --no-install --markdown   # the package table too
+    python benchmarks/precision/run.py --report run.json          # re-join a --json dump
 
 It creates a scratch virtual environment outside the repository (``--venv``, default
 ``/tmp/iolint-precision/venv``), installs the pinned packages of ``packages.txt`` into it, and
@@ -41,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from iolint.config import Settings
-from iolint.diagnostics import Diagnostic
+from iolint.diagnostics import Diagnostic, Position
 from iolint.registry import all_rules
 from iolint.runner import process_path
 
@@ -170,6 +171,26 @@ def lint_packages(
     return findings, lines_per_package, problems
 
 
+def findings_from_json(path: Path) -> tuple[list[Finding], list[Finding]]:
+    """The default-mode and strict-mode findings of an earlier run's ``--json`` dump."""
+    modes: dict[str, list[Finding]] = {"default": [], "strict": []}
+    for item in json.loads(path.read_text(encoding="utf-8")):
+        at = Position(item["line"], item["column"] - 1)
+        d = Diagnostic(item["code"], "", item["message"], at, at)
+        modes[item["mode"]].append(
+            Finding(
+                item["package"],
+                item["version"],
+                Path(item["path"]),
+                item["file"],
+                d,
+                item["key"],
+                item["n"],
+            )
+        )
+    return modes["default"], modes["strict"]
+
+
 # ----------------------------------------------------------------------------- verdicts
 
 
@@ -275,6 +296,34 @@ def gone_table(
     return out
 
 
+def before_after_table(
+    findings: Sequence[Finding], verdicts: dict[tuple[str, str, str, str, int], Verdict]
+) -> list[str]:
+    """Per rule: the reviewed findings (the run the verdicts were written for) and what the
+    current code reports of them, plus the new findings nobody has reviewed."""
+    before: dict[str, Counter[str]] = defaultdict(Counter)
+    for reviewed in verdicts.values():
+        before[reviewed.code][reviewed.verdict] += 1
+    now: dict[str, Counter[str]] = defaultdict(Counter)
+    for f in findings:
+        v = verdicts.get(f.ident)
+        now[f.diagnostic.code][v.verdict if v else "unreviewed"] += 1
+    out = [
+        "| rule | reviewed | worth | harmless | wrong | now | worth | harmless | wrong |"
+        " new, unreviewed | precision before | precision now |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for code in sorted(set(before) | set(now)):
+        b, n = before[code], now[code]
+        nb, nn = sum(b.values()), sum(n.values())
+        out.append(
+            f"| {code} | {nb} | {b['worth']} | {b['harmless']} | {b['wrong']} | {nn} |"
+            f" {n['worth']} | {n['harmless']} | {n['wrong']} | {n['unreviewed']} |"
+            f" {_pct(b['worth'], nb)} | {_pct(n['worth'], nn)} |"
+        )
+    return out
+
+
 def render_findings(
     title: str,
     findings: Sequence[Finding],
@@ -334,24 +383,43 @@ def main() -> int:
     ap.add_argument("--out-dir", type=Path, default=HERE, help="where the .md reports go")
     ap.add_argument("--json", type=Path, help="also dump every finding of both modes as JSON")
     ap.add_argument(
+        "--report",
+        type=Path,
+        metavar="JSON",
+        help="do not lint: join the findings of an earlier run's --json dump with the verdicts",
+    )
+    ap.add_argument(
         "--template",
         type=Path,
         help="write verdicts.tsv rows (verdict left empty) for the unreviewed findings here",
     )
-    ap.add_argument("--markdown", action="store_true", help="print the README tables")
+    ap.add_argument("--markdown", action="store_true", help="print the package table too")
     ap.add_argument("--no-install", action="store_true", help="reuse the scratch venv as it is")
     args = ap.parse_args()
 
-    if HERE in args.venv.resolve().parents:
-        sys.exit("put the scratch venv outside the repository")
-    py = ensure_venv(args.venv, args.python, args.packages, install=not args.no_install)
-    names = [r.split("==")[0] for r in requirements(args.packages)]
-    packages = installed_files(py, names)
-    base = Settings(respect_gitignore=False)
-    start = time.perf_counter()
-    default, lines, problems = lint_packages(packages, base)
-    seconds = time.perf_counter() - start
-    strict, _, _ = lint_packages(packages, replace(base, strict=True))
+    problems: list[str] = []
+    summary: list[str] = []
+    packages: dict[str, dict[str, object]] = {}
+    lines: dict[str, int] = {}
+    if args.report is not None:
+        default, strict = findings_from_json(args.report)
+        summary.append(f"findings of {args.report}")
+    else:
+        if HERE in args.venv.resolve().parents:
+            sys.exit("put the scratch venv outside the repository")
+        py = ensure_venv(args.venv, args.python, args.packages, install=not args.no_install)
+        names = [r.split("==")[0] for r in requirements(args.packages)]
+        packages = installed_files(py, names)
+        base = Settings(respect_gitignore=False)
+        start = time.perf_counter()
+        default, lines, problems = lint_packages(packages, base)
+        seconds = time.perf_counter() - start
+        strict, _, _ = lint_packages(packages, replace(base, strict=True))
+        n_files = sum(len(i["files"]) for i in packages.values())  # type: ignore[arg-type,misc]
+        summary.append(
+            f"{len(packages)} packages, {n_files} files, {sum(lines.values())} lines;"
+            f" default mode linted in {seconds:.1f} s."
+        )
     verdicts = read_verdicts(args.verdicts)
     unreviewed = [f for f in default if f.ident not in verdicts]
 
@@ -390,22 +458,23 @@ def main() -> int:
             encoding="utf-8",
         )
 
-    n_files = sum(len(i["files"]) for i in packages.values())  # type: ignore[arg-type,misc]
-    summary = [
-        f"{len(packages)} packages, {n_files} files, {sum(lines.values())} lines;"
-        f" default mode linted in {seconds:.1f} s.",
+    summary.append(
         f"default: {len(default)} findings ({len(unreviewed)} unreviewed);"
-        f" strict: {len(strict)} findings; {len(problems)} files not analyzed.",
-    ]
+        f" strict: {len(strict)} findings; {len(problems)} files not analyzed."
+    )
     print("\n".join(summary))
     print()
     print("\n".join(rule_table(default, verdicts, "Default settings:")))
     print()
     print("\n".join(rule_table(strict, verdicts, "Strict (`strict = true`):")))
     print()
+    print("Default settings, the reviewed run (verdicts.tsv) and now:")
+    print()
+    print("\n".join(before_after_table(default, verdicts)))
+    print()
     print("Reviewed findings no longer reported in default mode:")
     print("\n".join(gone_table(default, verdicts)))
-    if args.markdown:
+    if args.markdown and packages:
         print()
         print("\n".join(package_table(packages, lines, default, strict)))
     for p in problems:
