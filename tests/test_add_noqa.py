@@ -201,3 +201,14 @@ def test_noqa_after_a_multiline_string_covers_the_statement() -> None:
     # Brackets are not a run: flake8 checks each physical line of a call on its own.
     text = "import os\ndef f(fd, d):\n    os.write(\n        fd, d)  # noqa: IO101\n"
     assert _codes(text) == [(3, "IO101")]
+
+
+def test_directive_flake8_cannot_read_is_respelled(tmp_path: Path) -> None:
+    # No space after the hash: iolint and ruff read the codes, flake8 does not see a directive.
+    text = "import os\ndef f(fd, d):\n    os.write(fd, d)  #NOQA:E501 long line\n"
+    (tmp_path / "m.py").write_text(text)
+    assert flake8("--select", "IO", "m.py", cwd=tmp_path).stdout.count("IO101") == 1
+    assert run("check", "--add-noqa", "m.py", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "m.py").read_text() == text.replace("#NOQA:E501", "# noqa: E501, IO101")
+    assert flake8("--select", "IO", "m.py", cwd=tmp_path).stdout == ""
+    assert run("check", "--no-cache", "m.py", cwd=tmp_path).returncode == 0

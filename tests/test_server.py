@@ -667,6 +667,9 @@ def test_text_edits_between_rebuild_the_new_text(old: str, new: str) -> None:
         ("f(1, \\\n  2)\n", 1, "f(1, \\\n  2)  # noqa: IO101\n"),
         ("f(1)  # noqa\n", 1, None),  # a bare noqa already silences everything
         ("f(1)  # noqa: IO1\n", 1, None),  # a prefix already covers the code
+        # flake8 wants one space after the hash: a directive spelled otherwise is respelled.
+        ("f(1)  #noqa:E501\n", 1, "f(1)  # noqa: E501, IO101\n"),
+        ("f(1)  # type: int #NOQA:E501 why\n", 1, "f(1)  # type: int # noqa: E501, IO101 why\n"),
     ],
 )
 def test_noqa_edit(source: str, line: int, expected: str | None) -> None:

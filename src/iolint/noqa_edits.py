@@ -10,6 +10,7 @@ it. Nothing but comments changes.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from dataclasses import dataclass
 from iolint.diagnostics import Diagnostic, Edit, Position
 from iolint.model.source import SourceText
 from iolint.noqa import _FILE, _INLINE, CommentLayout, Suppression, _codes
+
+# How flake8 spells a directive up to its codes (its own pattern, case-insensitive).
+_FLAKE8_PREFIX = re.compile(r"# noqa:\s?", re.IGNORECASE)
 
 
 def noqa_edit(
@@ -42,8 +46,15 @@ def noqa_edit(
             missing = [c for c in wanted if not present.covers(c)]
             if not missing:
                 return None
-            at = Position(target, column + m.end("codes"))
-            return Edit(at, at, "".join(f", {c}" for c in missing))
+            added = "".join(f", {c}" for c in missing)
+            if _FLAKE8_PREFIX.fullmatch(comment, m.start(), m.start("codes")):
+                at = Position(target, column + m.end("codes"))
+                return Edit(at, at, added)
+            # A directive with no space (or two) after the hash silences iolint and ruff but
+            # not flake8, which wants exactly one: respell it flake8's way as the codes go in.
+            start = Position(target, column + m.start())
+            end = Position(target, column + m.end("codes"))
+            return Edit(start, end, f"# noqa: {m.group('codes')}{added}")
     if not wanted:
         return None
     text = source.line(target)
