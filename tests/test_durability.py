@@ -218,7 +218,7 @@ def test_pip_shape_inlined_reports_the_missing_directory_fsync() -> None:
         from tempfile import NamedTemporaryFile
 
 
-        def write_cache_entry(path, blob):
+        def write_entry(path, blob):
             with NamedTemporaryFile("wb", delete=False, dir=os.path.dirname(path)) as f:
                 f.write(blob)
                 f.flush()
@@ -226,6 +226,11 @@ def test_pip_shape_inlined_reports_the_missing_directory_fsync() -> None:
             os.replace(f.name, path)
     """
     assert io3(source) == [(11, "IO303")]
+    # The same in pip's cache: an entry that may be lost is reported only in strict mode.
+    cache = source.replace("write_entry", "write_cache_entry")
+    assert io3(cache) == []
+    strict = lint(cache, ["IO303"], RuleOptions(strict=True))
+    assert [(d.start.line, d.code) for d in strict] == [(11, "IO303")]
 
 
 def test_append_only_journal_that_flushes_and_fsyncs_is_clean() -> None:
