@@ -192,8 +192,9 @@ class ModuleIntent:
     # Path spellings read inside a ``try`` whose handler swallows the error and rebuilds.
     rebuilt_reads: frozenset[str]
     fsyncs: bool
-    # The module has a ``durable=``-style switch: writes without fsync are by choice.
-    durable_switch: bool
+    # Classes (or the module) with a ``durable=``-style switch: writes without fsync there
+    # are by choice.
+    durable_switches: frozenset[ast.AST]
 
 
 def words_of(name: str) -> set[str]:
@@ -301,12 +302,20 @@ def _rebuilt_reads(model: ModuleModel) -> frozenset[str]:
     return frozenset(out)
 
 
-def _durable_switch(model: ModuleModel) -> bool:
-    for node in model.nodes(ast.arg, ast.keyword):
-        name = node.arg if isinstance(node, (ast.arg, ast.keyword)) else None
-        if name is not None and name.lower() in _DURABLE_FLAGS:
-            return True
-    return False
+def _durable_switches(model: ModuleModel) -> frozenset[ast.AST]:
+    """Classes (or the module, for top-level functions) with a ``durable=``-style parameter:
+    the writes of their other methods without fsync are by choice."""
+    out: set[ast.AST] = set()
+    for node in model.nodes(ast.arg):
+        if not isinstance(node, ast.arg) or node.arg.lower() not in _DURABLE_FLAGS:
+            continue
+        owner: ast.AST = model.tree
+        for anc in model.ancestors(node):
+            if isinstance(anc, ast.ClassDef):
+                owner = anc
+                break
+        out.add(owner)
+    return frozenset(out)
 
 
 def module_intent(model: ModuleModel) -> ModuleIntent:
@@ -317,7 +326,7 @@ def module_intent(model: ModuleModel) -> ModuleIntent:
         temp_names=_temp_names(model),
         rebuilt_reads=_rebuilt_reads(model),
         fsyncs=any(is_fsync_call(model, c) for c in model.calls_named("fsync", "fdatasync")),
-        durable_switch=_durable_switch(model),
+        durable_switches=_durable_switches(model),
     )
 
 
@@ -482,7 +491,8 @@ def intent_of(
         return Intent("test code", None)
     if fn is not None and _DELIBERATE_COMMENT.search(_comments(model, fn)):
         return Intent("a comment says the file need not be durable", None)
-    if mod.durable_switch and mod.fsyncs and fn is not None and not _function_fsyncs(model, fn):
+    owner = cls if cls is not None else model.tree
+    if owner in mod.durable_switches and fn is not None and not _function_fsyncs(model, fn):
         return Intent("written without fsync on purpose beside durable writes", None)
 
     found = _Gathered(set(), set(), [], set(), set())

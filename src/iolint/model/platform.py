@@ -76,13 +76,14 @@ def module_platform(model: ModuleModel) -> ModulePlatform:
     )
 
 
-def may_run_on_windows(model: ModuleModel, node: ast.AST) -> bool:
+def may_run_on_windows(model: ModuleModel, node: ast.AST, *, strict: bool = False) -> bool:
     """``node`` can run on Windows: no POSIX guard around it, and the module is not POSIX-only
-    (a module that tests for Windows is written for both, whatever it imports)."""
+    (a module that tests for Windows is written for both, whatever it imports). A guard is
+    certain; a POSIX-only import is an inference, which ``strict`` does not trust."""
     if WINDOWS not in reachable_platforms(model, node):
         return False
     facts = model.fact(module_platform)
-    return facts.windows_aware or not facts.posix_only
+    return strict or facts.windows_aware or not facts.posix_only
 
 
 def windows_only(model: ModuleModel, node: ast.AST, depth: int = 0) -> bool:

@@ -29,7 +29,12 @@ from iolint.model.durability import (
 from iolint.model.fsync import is_fsync_call
 from iolint.model.intent import intent_of, next_free_name
 from iolint.model.kinds import Category, call_arg
-from iolint.model.platform import gone_before, may_run_on_windows, windows_only
+from iolint.model.platform import (
+    gone_before,
+    may_run_on_windows,
+    reserved_temp_name,
+    windows_only,
+)
 from iolint.model.scopes import walk_local
 from iolint.rules.base import Rule, RuleContext
 
@@ -578,6 +583,8 @@ class RenameNotReplace(Rule):
                     continue
                 if not once.first(p.target, p.call):
                     continue
+                if reserved_temp_name(model, p.target):
+                    continue  # mkstemp, close, remove, rename onto it: a name, not a file
                 api, target = _callee(model, p.call), _label(model, p.target)
                 unlink = _unlink_before(model, fn, p)
                 if unlink is not None:
@@ -588,7 +595,7 @@ class RenameNotReplace(Rule):
                     )
                 elif (
                     _written_publish(p)
-                    and may_run_on_windows(model, p.call)
+                    and may_run_on_windows(model, p.call, strict=ctx.options.strict)
                     and not gone_before(model, p.call, p.target)
                 ):
                     message = (
