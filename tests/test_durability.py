@@ -396,11 +396,7 @@ def _platforms_of_call(source: str, name: str) -> frozenset[str]:
     source = textwrap.dedent(source)
     tree = ast.parse(source)
     model = ModuleModel(tree, SourceText(source))
-    call = next(
-        c
-        for c in model.calls
-        if isinstance(c.func, ast.Name) and c.func.id == name
-    )
+    call = next(c for c in model.calls if isinstance(c.func, ast.Name) and c.func.id == name)
     return reachable_platforms(model, call)
 
 
@@ -812,3 +808,37 @@ def test_io304_no_fix_when_dir_is_positional() -> None:
     """
     (diag,) = lint(source, ["IO304"])
     assert diag.fix is None
+
+
+# ---------------------------------------------------------------------------- intent by path
+
+_UNSYNCED_PUBLISH = """
+    import os
+
+
+    def replace_in_file(filename, text):
+        with open(filename + ".new", "w") as f:
+            f.write(text)
+        os.replace(filename + ".new", filename)
+"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests/test_io.py",
+        "pkg/tests/helpers.py",
+        "conftest.py",
+        "pkg/cache.py",
+        "pkg/_internal/operations/install/wheel.py",
+        "twisted/python/_release.py",
+    ],
+)
+def test_module_path_says_the_file_may_be_lost(path: str) -> None:
+    assert codes_at(_UNSYNCED_PUBLISH, ["IO302"], path=path) == []
+    strict = lint(_UNSYNCED_PUBLISH, ["IO302"], RuleOptions(strict=True), path=path)
+    assert [(d.start.line, d.code) for d in strict] == [(8, "IO302")]
+
+
+def test_ordinary_module_path_keeps_the_finding() -> None:
+    assert codes_at(_UNSYNCED_PUBLISH, ["IO302"], path="pkg/storage.py") == [(8, "IO302")]

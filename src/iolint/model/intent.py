@@ -129,6 +129,9 @@ _BUILD_WORDS = frozenset(
         "installers",
     }
 )
+# Module and directory names of build and release tooling (only as path words: a function
+# named ``release()`` releases a lock).
+_BUILD_PATH_WORDS = frozenset({"release", "releasing", "packaging", "bundle"})
 _EXPORT_FUNCTION = re.compile(
     r"(?i)(^|_)(export\w*|(save|write|dump)_(html|svg|text|txt|csv|pdf|png|image|report)s?)$"
 )
@@ -568,7 +571,9 @@ def _against(
         return "an export"
     if words & _EXPORT_WORDS or any(lit.endswith((".html", ".svg")) for lit in low):
         return "an export"
-    if (words | mod.path_words) & _BUILD_WORDS or _writes_shebang(fn):
+    if (words | mod.path_words) & _BUILD_WORDS or mod.path_words & _BUILD_PATH_WORDS:
+        return "build or install output"
+    if _writes_shebang(fn):
         return "build or install output"
     if any(lit.endswith((".whl", ".tar.gz", ".zip")) for lit in low):
         return "build or install output"
