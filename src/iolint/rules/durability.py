@@ -62,9 +62,14 @@ def _not_worth_it(
     see :mod:`iolint.model.intent`): silent unless strict. ``scratch`` are the temp names the
     data came from, which say nothing about the target."""
     exclude: set[str] = set()
+    own = set() if target is None else {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    inside = set() if target is None else {ast.unparse(n) for n in ast.walk(target)}
     for expr in scratch:
+        names = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
         exclude.add(ast.unparse(expr))
-        exclude |= {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+        # ``tmp[:-4]`` is derived from the temp name: its ``tmp`` says nothing; ``final`` in
+        # ``final + ".part"`` is the target's own name and stays evidence.
+        exclude |= names if ast.unparse(expr) in inside else names - own
     return intent_of(ctx.model, at, target, frozenset(exclude)).silent(ctx.options.strict)
 
 
