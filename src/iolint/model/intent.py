@@ -150,11 +150,13 @@ _REBUILD_ERRORS = frozenset(
         "TypeError",
     }
 )
+# Only explicit statements that the file may be lost or torn: a comment that the rename keeps
+# a file from being torn says the opposite.
 _DELIBERATE_COMMENT = re.compile(
-    r"(?i)(no fsync|without fsync|not fsync|skip\w* fsync|not durable|non-?durable|"
-    r"need not be durable|needn't be durable|doesn't need to be durable|best[- ]effort|"
-    r"\btorn\b|\btear\b|may be lost|can be lost|ok to lose|fine to lose|"
-    r"crash may|after a crash|durability is not|not crash[- ]safe)"
+    r"(?i)(no fsync|without (an )?fsync|skip(s|ping)? (the )?fsync|not durable|non-?durable|"
+    r"needs? not (be )?durable|needn't be durable|(does not|doesn't) need to be durable|"
+    r"best[- ]effort|(may|can|might) (be )?(torn|tear|lost|vanish)|(ok|okay|fine) to lose|"
+    r"crash (may|can|might) (tear|lose|truncate|corrupt))"
 )
 _TEST_IMPORTS = frozenset({"pytest", "unittest", "hypothesis"})
 _DURABLE_FLAGS = frozenset({"durable", "fsync", "sync_to_disk"})
@@ -502,6 +504,8 @@ def intent_of(
     if target is not None:
         found = _gather(model, target, exclude)
     context = fn_words | cls_words
+    for literal in found.literals:
+        found.words |= {w for w in re.split(r"[^a-z0-9]+", literal.lower()) if w}
     words = found.words | context
     text = " ".join(sorted(words)) + " " + " ".join(found.literals).lower()
 

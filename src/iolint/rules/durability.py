@@ -73,6 +73,14 @@ def _not_worth_it(
     return intent_of(ctx.model, at, target, frozenset(exclude)).silent(ctx.options.strict)
 
 
+def _file_not_worth_it(ctx: RuleContext, fn: FunctionFacts, file: WrittenFile) -> bool:
+    """:func:`_not_worth_it` for a written file: judged by where it is published, if it is."""
+    publishes = fn.publishes_of(file)
+    if publishes:
+        return all(_not_worth_it(ctx, p.call, p.target, p.source) for p in publishes)
+    return _not_worth_it(ctx, file.node, file.path)
+
+
 def _label(model: ModuleModel, node: ast.AST | None, limit: int = 40) -> str:
     text = model.text_of(node) if node is not None else "the file"
     text = " ".join(text.split())
@@ -1004,7 +1012,7 @@ class GlobalSync(Rule):
                 if s.scope != "global":
                     continue
                 written = [f for f in fn.files if f.written and f.seq < s.seq]
-                if not written or all(_not_worth_it(ctx, f.node, f.path) for f in written):
+                if not written or all(_file_not_worth_it(ctx, fn, f) for f in written):
                     continue
                 message = (
                     "`os.sync()` writes back every file system of the machine to persist a file "
