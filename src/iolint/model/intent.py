@@ -196,7 +196,6 @@ class ModuleIntent:
     temp_names: frozenset[str]
     # Path spellings read inside a ``try`` whose handler swallows the error and rebuilds.
     rebuilt_reads: frozenset[str]
-    fsyncs: bool
     # Classes (or the module) with a ``durable=``-style switch: writes without fsync there
     # are by choice.
     durable_switches: frozenset[ast.AST]
@@ -330,7 +329,6 @@ def module_intent(model: ModuleModel) -> ModuleIntent:
         path_words=_path_words(model.path),
         temp_names=_temp_names(model),
         rebuilt_reads=_rebuilt_reads(model),
-        fsyncs=any(is_fsync_call(model, c) for c in model.calls_named("fsync", "fdatasync")),
         durable_switches=_durable_switches(model),
     )
 
