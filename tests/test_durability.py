@@ -842,3 +842,16 @@ def test_module_path_says_the_file_may_be_lost(path: str) -> None:
 
 def test_ordinary_module_path_keeps_the_finding() -> None:
     assert codes_at(_UNSYNCED_PUBLISH, ["IO302"], path="pkg/storage.py") == [(8, "IO302")]
+
+
+def test_generated_stub_modules_are_build_output() -> None:
+    source = """
+        def write_stub(path, content):
+            with open(path) as f:
+                if f.read() == content:
+                    return
+            with open(path, "w") as f:
+                f.write(content)
+    """
+    assert codes_at(source, ["IO306"], path="pkg/autosummary/generate.py") == []
+    assert codes_at(source, ["IO306"], path="pkg/stubs.py") == [(6, "IO306")]

@@ -101,6 +101,8 @@ _TEMP_CALLS = frozenset(
         "tempfile.mktemp",
     }
 )
+# Compiled bytecode: the interpreter validates it and recompiles when it is stale or torn.
+_BYTECODE_WORDS = frozenset({"pyc", "pyo", "pycache"})
 _PID_WORDS = frozenset({"pid", "pidfile", "pidfilename", "pidpath"})
 _LOG_WORDS = frozenset({"log", "logs", "logfile", "logfilename", "logdir", "rollover", "rotate"})
 _BUILD_WORDS = frozenset(
@@ -131,24 +133,16 @@ _BUILD_WORDS = frozenset(
 )
 # Module and directory names of build and release tooling (only as path words: a function
 # named ``release()`` releases a lock).
-_BUILD_PATH_WORDS = frozenset({"release", "releasing", "packaging", "bundle"})
+_BUILD_PATH_WORDS = frozenset(
+    {"release", "releasing", "packaging", "bundle", "generate", "generator", "codegen"}
+)
 _EXPORT_FUNCTION = re.compile(
     r"(?i)(^|_)(export\w*|(save|write|dump)_(html|svg|text|txt|csv|pdf|png|image|report)s?)$"
 )
 _EXPORT_WORDS = frozenset({"export", "exported", "report", "reports", "html", "svg"})
 # Exceptions whose handler, around a read of the file, means "unreadable: rebuild it".
 _REBUILD_ERRORS = frozenset(
-    {
-        "EOFError",
-        "UnpicklingError",
-        "ValueError",
-        "JSONDecodeError",
-        "Exception",
-        "BaseException",
-        "OSError",
-        "KeyError",
-        "TypeError",
-    }
+    {"EOFError", "UnpicklingError", "ValueError", "JSONDecodeError", "Exception", "BaseException"}
 )
 # Only explicit statements that the file may be lost or torn: a comment that the rename keeps
 # a file from being torn says the opposite.
@@ -563,6 +557,8 @@ def _against(
         return "a temporary directory"
     if any("cache" in w for w in words) or any("cache" in lit for lit in low):
         return "a cache"
+    if words & _BYTECODE_WORDS:
+        return "a cache (compiled bytecode)"
     if "cache" in mod.path_words or found.keys & mod.rebuilt_reads:
         return "a cache (its reader rebuilds it when unreadable)"
     if words & _PID_WORDS or any(lit.endswith(".pid") for lit in low):
