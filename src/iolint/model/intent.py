@@ -356,7 +356,10 @@ def _gather(
     if key in exclude:
         return out
     out.keys.add(key)
+    namespaces = _namespaces(expr)
     for node in ast.walk(expr):
+        if id(node) in namespaces:
+            continue
         if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
             value = node.value if isinstance(node.value, str) else node.value.decode("latin-1")
             out.literals.append(value)
@@ -385,6 +388,25 @@ def _gather(
                     for b in model.class_attributes(cls).get(node.attr, ()):
                         if b.value is not None:
                             out.add(_gather(model, b.value, exclude, depth + 1))
+    return out
+
+
+_GENERIC = frozenset({"path", "file", "filename", "fname", "name", "dir", "directory", "location"})
+
+
+def _namespaces(expr: ast.expr) -> set[int]:
+    """The inner links of attribute chains whose last name says what the value is:
+    ``app.config`` in ``app.config.output_dir`` is where a setting is read from, not what the
+    target is. Under a generic last name (``self.config.path``) the inner words do count."""
+    out: set[int] = set()
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Attribute) and not words_of(node.attr) <= _GENERIC:
+            inner = node.value
+            while isinstance(inner, ast.Attribute):
+                out.add(id(inner))
+                inner = inner.value
+            if isinstance(inner, ast.Name) and inner.id not in ("self", "cls"):
+                out.add(id(inner))
     return out
 
 
