@@ -200,9 +200,11 @@ def words_of(name: str) -> set[str]:
 
 
 def _path_words(path: str) -> frozenset[str]:
+    """Words of the module's name and its directory (``cache.py``, ``install/wheel.py``): not
+    of directories further up, which name checkouts and build roots rather than the code."""
     p = PurePath(path)
     out: set[str] = set()
-    for part in (*p.parent.parts[-3:], p.stem):
+    for part in (*p.parent.parts[-1:], p.stem):
         out |= words_of(part)
     return frozenset(out)
 
@@ -212,7 +214,7 @@ def _is_test_path(path: str) -> bool:
     name = p.name
     if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
         return True
-    return any(part in ("tests", "test", "testing") for part in p.parent.parts)
+    return any(part in ("tests", "test", "testing") for part in p.parent.parts[-3:])
 
 
 def _top_level_imports(model: ModuleModel) -> set[str]:
