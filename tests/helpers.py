@@ -12,6 +12,7 @@ from iolint.registry import all_rules
 from iolint.rules.base import RuleOptions
 
 EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>IO\d{3}(?:\s*,\s*IO\d{3})*)")
+STRICT = re.compile(r"#\s*strict:\s*(?P<codes>IO\d{3}(?:\s*,\s*IO\d{3})*)")
 
 
 def lint(
@@ -38,11 +39,12 @@ def codes_at(
     return [(d.start.line, d.code) for d in lint(source, codes, **kw)]  # type: ignore[arg-type]
 
 
-def expected_markers(text: str) -> set[tuple[int, str]]:
-    """``# expect: IO101`` (or ``IO101, IO102``) on a line marks findings expected there."""
+def expected_markers(text: str, marker: re.Pattern[str] = EXPECT) -> set[tuple[int, str]]:
+    """``# expect: IO101`` (or ``IO101, IO102``) on a line marks findings expected there;
+    with ``marker=STRICT``, ``# strict: IO306`` marks findings expected only in strict mode."""
     out = set()
     for lineno, line in enumerate(text.splitlines(), 1):
-        m = EXPECT.search(line)
+        m = marker.search(line)
         if m:
             for code in re.split(r"\s*,\s*", m.group("codes")):
                 out.add((lineno, code))

@@ -29,7 +29,7 @@ OPTIONS_PROBE = textwrap.dedent(
     import os
 
 
-    def export_report(path, text):
+    def export_settings(path, text):
         with open(path, "w") as f:
             f.write(text)
 

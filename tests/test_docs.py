@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from helpers import lint
 
-from iolint.docs import SECTIONS, load_page
+from iolint.docs import SECTIONS, SILENT, load_page, strict_codes
 from iolint.registry import all_rules
+from iolint.rules.base import RuleOptions
 
 CODES = [r.code for r in all_rules()]
 
@@ -24,6 +25,9 @@ def test_page_exists_with_all_sections(code: str) -> None:
     for section in SECTIONS:
         assert section in page.sections, f"{code}: no '## {section}' section"
         assert page.sections[section].strip(), f"{code}: '## {section}' is empty"
+    order = list(page.sections)
+    assert order.index(SILENT) == order.index("Use instead") + 1, f"{code}: '{SILENT}' misplaced"
+    assert order.index("Fix safety") == order.index(SILENT) + 1, f"{code}: '{SILENT}' misplaced"
 
 
 @pytest.mark.parametrize("code", CODES)
@@ -46,3 +50,21 @@ def test_use_instead_is_clean(code: str) -> None:
     for block in blocks:
         found = [(d.start.line, d.code) for d in lint(block, _default_and(code))]
         assert found == [], f"{code}: Use instead is not clean: {found}\n{block}"
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_silent_examples_are_silent_by_default_and_strict_says_what_comes_back(code: str) -> None:
+    """Each block of "When iolint stays silent" lints clean by default; strict mode reports
+    exactly the codes its first line ``# strict: ...`` names."""
+    page = load_page(code)
+    assert page is not None
+    blocks = page.code_blocks(SILENT)
+    assert blocks, f"{code}: the '{SILENT}' section has no python block"
+    for block in blocks:
+        wanted = strict_codes(block)
+        assert wanted is not None, f"{code}: block does not start with '# strict: ...':\n{block}"
+        rules = _default_and(code)
+        found = [(d.start.line, d.code) for d in lint(block, rules)]
+        assert found == [], f"{code}: a silent example is not silent: {found}\n{block}"
+        strict = {d.code for d in lint(block, rules, RuleOptions(strict=True))}
+        assert strict == wanted, f"{code}: strict mode reports {sorted(strict)}:\n{block}"

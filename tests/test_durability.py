@@ -218,7 +218,7 @@ def test_pip_shape_inlined_reports_the_missing_directory_fsync() -> None:
         from tempfile import NamedTemporaryFile
 
 
-        def write_cache_entry(path, blob):
+        def write_entry(path, blob):
             with NamedTemporaryFile("wb", delete=False, dir=os.path.dirname(path)) as f:
                 f.write(blob)
                 f.flush()
@@ -226,6 +226,11 @@ def test_pip_shape_inlined_reports_the_missing_directory_fsync() -> None:
             os.replace(f.name, path)
     """
     assert io3(source) == [(11, "IO303")]
+    # The same in pip's cache: an entry that may be lost is reported only in strict mode.
+    cache = source.replace("write_entry", "write_cache_entry")
+    assert io3(cache) == []
+    strict = lint(cache, ["IO303"], RuleOptions(strict=True))
+    assert [(d.start.line, d.code) for d in strict] == [(11, "IO303")]
 
 
 def test_append_only_journal_that_flushes_and_fsyncs_is_clean() -> None:
@@ -391,11 +396,7 @@ def _platforms_of_call(source: str, name: str) -> frozenset[str]:
     source = textwrap.dedent(source)
     tree = ast.parse(source)
     model = ModuleModel(tree, SourceText(source))
-    call = next(
-        c
-        for c in model.calls
-        if isinstance(c.func, ast.Name) and c.func.id == name
-    )
+    call = next(c for c in model.calls if isinstance(c.func, ast.Name) and c.func.id == name)
     return reachable_platforms(model, call)
 
 
@@ -807,3 +808,50 @@ def test_io304_no_fix_when_dir_is_positional() -> None:
     """
     (diag,) = lint(source, ["IO304"])
     assert diag.fix is None
+
+
+# ---------------------------------------------------------------------------- intent by path
+
+_UNSYNCED_PUBLISH = """
+    import os
+
+
+    def replace_in_file(filename, text):
+        with open(filename + ".new", "w") as f:
+            f.write(text)
+        os.replace(filename + ".new", filename)
+"""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests/test_io.py",
+        "pkg/tests/helpers.py",
+        "conftest.py",
+        "pkg/cache.py",
+        "pkg/_internal/operations/install/wheel.py",
+        "twisted/python/_release.py",
+    ],
+)
+def test_module_path_says_the_file_may_be_lost(path: str) -> None:
+    assert codes_at(_UNSYNCED_PUBLISH, ["IO302"], path=path) == []
+    strict = lint(_UNSYNCED_PUBLISH, ["IO302"], RuleOptions(strict=True), path=path)
+    assert [(d.start.line, d.code) for d in strict] == [(8, "IO302")]
+
+
+def test_ordinary_module_path_keeps_the_finding() -> None:
+    assert codes_at(_UNSYNCED_PUBLISH, ["IO302"], path="pkg/storage.py") == [(8, "IO302")]
+
+
+def test_generated_stub_modules_are_build_output() -> None:
+    source = """
+        def write_stub(path, content):
+            with open(path) as f:
+                if f.read() == content:
+                    return
+            with open(path, "w") as f:
+                f.write(content)
+    """
+    assert codes_at(source, ["IO306"], path="pkg/autosummary/generate.py") == []
+    assert codes_at(source, ["IO306"], path="pkg/stubs.py") == [(6, "IO306")]

@@ -6,16 +6,35 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+# What context silences the rule by default (and what strict mode brings back): every block of
+# that section lints clean by default, and its first line ``# strict: IO302`` (or ``# strict:
+# none``) names the codes strict mode reports on it.
+SILENT = "When iolint stays silent"
 SECTIONS = (
     "What it does",
     "Why is this bad?",
     "Example",
     "Use instead",
+    SILENT,
     "Fix safety",
     "Options",
     "References",
 )
+_STRICT_LINE = re.compile(r"^#\s*strict:\s*(?P<codes>.*?)\s*$")
 _FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def strict_codes(block: str) -> frozenset[str] | None:
+    """The codes a silent-section block's first line says strict mode reports (``# strict:
+    IO302, IO305``; ``# strict: none`` is the empty set); None without such a line."""
+    first = block.split("\n", 1)[0]
+    m = _STRICT_LINE.match(first.strip())
+    if m is None:
+        return None
+    codes = m.group("codes").strip()
+    if codes.lower() == "none":
+        return frozenset()
+    return frozenset(c.strip() for c in codes.split(",") if c.strip())
 
 
 def docs_dir() -> Path | None:

@@ -52,6 +52,11 @@ def render_index(rules: Sequence[type[Rule]] | None = None) -> str:
         "shown but never applied. Default: *off* rules are opt-in, enabled only by their full",
         'code (`extend-select = ["IO308"]`).',
         "",
+        "A finding needs a defect and a consequence that matters where it is: each page's",
+        "*When iolint stays silent* section says which contexts make a defect harmless (a cache",
+        "that may be lost, a pid file, POSIX-only code...). Those findings are reported only in",
+        "strict mode (`strict = true`, `--strict`, `--iolint-strict`).",
+        "",
         "| Code | Name | Summary | Fix | Severity | Default |",
         "|------|------|---------|-----|----------|---------|",
     ]

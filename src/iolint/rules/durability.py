@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
 from iolint.edits import indent_unit, insert_after_statement, insert_before_statement, stands_alone
 from iolint.model import ModuleModel
+from iolint.model.branches import OnePerTarget
 from iolint.model.durability import (
     DARWIN,
-    WINDOWS,
     FunctionFacts,
     Publish,
     WrittenFile,
@@ -27,7 +27,14 @@ from iolint.model.durability import (
     reachable_platforms,
 )
 from iolint.model.fsync import is_fsync_call
+from iolint.model.intent import intent_of, next_free_name
 from iolint.model.kinds import Category, call_arg
+from iolint.model.platform import (
+    gone_before,
+    may_run_on_windows,
+    reserved_temp_name,
+    windows_only,
+)
 from iolint.model.scopes import walk_local
 from iolint.rules.base import Rule, RuleContext
 
@@ -46,6 +53,32 @@ def _is_save_function(ctx: RuleContext, fn: FunctionFacts) -> bool:
         return True
     # Tests write and read back fixture files all the time: not saves.
     return not fn.name.startswith("test") and fn.reads_and_writes_same_path()
+
+
+def _not_worth_it(
+    ctx: RuleContext, at: ast.AST, target: ast.expr | None, *scratch: ast.expr
+) -> bool:
+    """Losing or tearing ``target`` would not hurt (a cache, a temp directory, test code...,
+    see :mod:`iolint.model.intent`): silent unless strict. ``scratch`` are the temp names the
+    data came from, which say nothing about the target."""
+    exclude: set[str] = set()
+    own = set() if target is None else {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    inside = set() if target is None else {ast.unparse(n) for n in ast.walk(target)}
+    for expr in scratch:
+        names = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+        exclude.add(ast.unparse(expr))
+        # ``tmp[:-4]`` is derived from the temp name: its ``tmp`` says nothing; ``final`` in
+        # ``final + ".part"`` is the target's own name and stays evidence.
+        exclude |= names if ast.unparse(expr) in inside else names - own
+    return intent_of(ctx.model, at, target, frozenset(exclude)).silent(ctx.options.strict)
+
+
+def _file_not_worth_it(ctx: RuleContext, fn: FunctionFacts, file: WrittenFile) -> bool:
+    """:func:`_not_worth_it` for a written file: judged by where it is published, if it is."""
+    publishes = fn.publishes_of(file)
+    if publishes:
+        return all(_not_worth_it(ctx, p.call, p.target, p.source) for p in publishes)
+    return _not_worth_it(ctx, file.node, file.path)
 
 
 def _label(model: ModuleModel, node: ast.AST | None, limit: int = 40) -> str:
@@ -271,9 +304,14 @@ class PublishWithoutFsync(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
+        once = OnePerTarget(model)
         for fn in _facts(ctx):
             for p in fn.publishes:
                 if _window_sync(fn, p) != "none":
+                    continue
+                if _not_worth_it(ctx, p.call, p.target, p.source):
+                    continue
+                if not once.first(p.target, p.call):
                     continue
                 src, api = _label(model, p.source), _callee(model, p.call)
                 message = (
@@ -331,13 +369,18 @@ class PublishWithoutDirFsync(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
+        once = OnePerTarget(model)
         for fn in _facts(ctx):
             for p in fn.publishes:
                 if _window_sync(fn, p) != "file" or _dir_synced_after(fn, p):
                     continue
-                if reachable_platforms(model, p.call) <= {WINDOWS}:
+                if windows_only(model, p.call):
                     continue
                 if _synced_by_callers(model, fn):
+                    continue
+                if _not_worth_it(ctx, p.call, p.target, p.source):
+                    continue
+                if not once.first(p.target, p.call):
                     continue
                 api, target = _callee(model, p.call), _label(model, p.target)
                 message = (
@@ -544,10 +587,17 @@ class RenameNotReplace(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
+        once = OnePerTarget(model)
         for fn in _facts(ctx):
             for p in fn.publishes:
                 if p.api not in ("os.rename", "path.rename"):
                     continue
+                if _not_worth_it(ctx, p.call, p.target, p.source):
+                    continue
+                if not once.first(p.target, p.call):
+                    continue
+                if reserved_temp_name(model, p.target):
+                    continue  # mkstemp, close, remove, rename onto it: a name, not a file
                 api, target = _callee(model, p.call), _label(model, p.target)
                 unlink = _unlink_before(model, fn, p)
                 if unlink is not None:
@@ -556,7 +606,11 @@ class RenameNotReplace(Rule):
                         "file at all; drop the removal and use `os.replace()`, which overwrites "
                         "atomically on every platform"
                     )
-                elif _written_publish(p) and WINDOWS in reachable_platforms(model, p.call):
+                elif (
+                    _written_publish(p)
+                    and may_run_on_windows(model, p.call, strict=ctx.options.strict)
+                    and not gone_before(model, p.call, p.target)
+                ):
                     message = (
                         f"`{api}()` raises FileExistsError on Windows when `{target}` exists; "
                         "use `os.replace()` (`Path.replace()`), which overwrites atomically "
@@ -588,6 +642,13 @@ class RenameNotReplace(Rule):
 
 
 # ---------------------------------------------------------------------------- IO306
+
+
+def _unlinked_before(fn: FunctionFacts, file: WrittenFile) -> bool:
+    """The path was removed earlier in the function: the write creates a new file (the removal
+    opens its own window, which IO305's wording covers)."""
+    keys = file.path_keys
+    return any(u.seq < file.seq and ast.unparse(u.path) in keys for u in fn.unlinks)
 
 
 def _published(fn: FunctionFacts, file: WrittenFile) -> bool:
@@ -741,6 +802,7 @@ class NonAtomicOverwrite(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
+        once = OnePerTarget(model)
         for fn in _facts(ctx):
             if not _is_save_function(ctx, fn):
                 continue
@@ -748,11 +810,17 @@ class NonAtomicOverwrite(Rule):
             for file in fn.files:
                 if not file.truncates or fresh_path(model, file.path):
                     continue
+                if next_free_name(model, file.path) or _unlinked_before(fn, file):
+                    continue
                 if not _inplace_candidate(ctx, fn, file):
+                    continue
+                if _not_worth_it(ctx, file.node, file.path):
                     continue
                 if not by_name and not fn.rewrites_what_it_read(file):
                     # A save by read-modify-write: only the file it read and rewrites is the
                     # saved state; other files it writes (a new WHEEL beside it) are not.
+                    continue
+                if not once.first(file.path, file.node):
                     continue
                 path = _label(model, file.path)
                 message = (
@@ -862,6 +930,7 @@ class UnsyncedSave(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
+        once = OnePerTarget(model)
         for fn in _facts(ctx):
             if not _is_save_function(ctx, fn):
                 continue
@@ -881,7 +950,9 @@ class UnsyncedSave(Rule):
                 ) or any(
                     s.scope in ("global", "unknown") for s in fn.syncs_between(file.seq, close.seq)
                 )
-                if synced:
+                if synced or _not_worth_it(ctx, file.node, file.path):
+                    continue
+                if not once.first(file.path, file.node):
                     continue
                 how = "appends to" if file.appends else "creates"
                 message = (
@@ -940,7 +1011,8 @@ class GlobalSync(Rule):
             for s in fn.syncs:
                 if s.scope != "global":
                     continue
-                if not any(f.written and f.seq < s.seq for f in fn.files):
+                written = [f for f in fn.files if f.written and f.seq < s.seq]
+                if not written or all(_file_not_worth_it(ctx, fn, f) for f in written):
                     continue
                 message = (
                     "`os.sync()` writes back every file system of the machine to persist a file "

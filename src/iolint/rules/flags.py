@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from iolint.model import ModuleModel
+from iolint.model.flagbits import sets_flag
 from iolint.model.kinds import Category, call_arg, literal_int
+from iolint.model.platform import windows_only
 from iolint.model.scopes import walk_local
 from iolint.model.writes import FILE_WRITE_METHODS, known_file, object_key, scope_body
 from iolint.rules.base import Rule, RuleContext
@@ -175,7 +177,7 @@ def _event_kind(model: ModuleModel, call: ast.Call, key: str, is_fd: bool) -> st
 
 
 def _flags_mention_creat(model: ModuleModel, flags: ast.expr) -> bool:
-    if model.mentions(flags, "os.O_CREAT"):
+    if sets_flag(model, flags, "os.O_CREAT"):
         return True
     if isinstance(flags, ast.Name):
         # ``flags = os.O_WRONLY | os.O_CREAT`` bound once in the same scope.
@@ -186,7 +188,7 @@ def _flags_mention_creat(model: ModuleModel, flags: ast.expr) -> bool:
             and bindings[0].kind == "assign"
             and bindings[0].index is None
             and bindings[0].value is not None
-            and model.mentions(bindings[0].value, "os.O_CREAT")
+            and sets_flag(model, bindings[0].value, "os.O_CREAT")
         )
     return False
 
@@ -212,6 +214,8 @@ class CreatDefaultMode(Rule):
             flags = call_arg(call, 1, "flags")
             if flags is None or not _flags_mention_creat(model, flags):
                 continue
+            if windows_only(model, call):
+                continue  # mode bits are POSIX advice: Windows ignores all but read-only
             message = (
                 "`os.open(..., O_CREAT)` without a mode creates the file with mode 0o777 minus "
                 "the umask, so it is executable (0o755 by default); pass `0o666` like `open()` "

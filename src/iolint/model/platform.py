@@ -1,0 +1,171 @@
+"""Platform facts: where a piece of code can run, and what a rename target can be.
+
+``os.rename`` overwrites atomically on POSIX and only Windows raises ``FileExistsError``, so
+IO305's Windows finding needs code that may run there; POSIX advice (IO502's mode bits, a
+directory fsync for IO303) means nothing in Windows-only code. The guards around a node are
+read by :func:`iolint.model.durability.reachable_platforms`; this module adds what the whole
+module says (a POSIX-only import, ``os.fork``, a Windows-only import), functions only called
+under a Windows guard, and what happened to a rename target earlier in its function.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from iolint.model.durability import WINDOWS, reachable_platforms
+from iolint.model.kinds import call_arg
+from iolint.model.module import ModuleModel
+from iolint.model.scopes import walk_local
+
+# Importing one of these unconditionally makes the module POSIX-only.
+POSIX_ONLY_MODULES = frozenset({"fcntl", "pwd", "grp", "termios", "pty", "resource", "tty"})
+WINDOWS_ONLY_MODULES = frozenset({"msvcrt", "winreg", "_winapi", "winsound", "win32api"})
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_TEMP_NAME_CALLS = frozenset({"tempfile.mkstemp", "tempfile.mktemp"})
+
+
+@dataclass(frozen=True)
+class ModulePlatform:
+    # Unconditional top-level imports of POSIX-only modules, or a call of ``os.fork``.
+    posix_only: bool
+    # ``os.name == "nt"``-style tests, or Windows-only imports anywhere: written for both.
+    windows_aware: bool
+    # Unconditional top-level imports of Windows-only modules.
+    windows_only: bool
+
+
+def _unconditional_imports(model: ModuleModel) -> set[str]:
+    """Modules imported by top-level statements (not inside ``try``/``if``)."""
+    found: set[str] = set()
+    for stmt in model.tree.body:
+        if isinstance(stmt, ast.Import):
+            found |= {a.name.split(".")[0] for a in stmt.names}
+        elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
+            found.add(stmt.module.split(".")[0])
+    return found
+
+
+def _all_imports(model: ModuleModel) -> set[str]:
+    found: set[str] = set()
+    for node in model.nodes(ast.Import, ast.ImportFrom):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def _tests_windows(model: ModuleModel) -> bool:
+    from iolint.model.durability import platform_test
+
+    for node in model.nodes(ast.Compare, ast.Call):
+        true, _ = platform_test(model, node)
+        if WINDOWS in true and len(true) == 1:
+            return True
+    return False
+
+
+def module_platform(model: ModuleModel) -> ModulePlatform:
+    top = _unconditional_imports(model)
+    forks = any(model.call_qualname(c) == "os.fork" for c in model.calls_named("fork"))
+    return ModulePlatform(
+        posix_only=bool(top & POSIX_ONLY_MODULES) or forks,
+        windows_aware=bool(_all_imports(model) & WINDOWS_ONLY_MODULES) or _tests_windows(model),
+        windows_only=bool(top & WINDOWS_ONLY_MODULES),
+    )
+
+
+def may_run_on_windows(model: ModuleModel, node: ast.AST, *, strict: bool = False) -> bool:
+    """``node`` can run on Windows: no POSIX guard around it, and the module is not POSIX-only
+    (a module that tests for Windows is written for both, whatever it imports). A guard is
+    certain; a POSIX-only import is an inference, which ``strict`` does not trust."""
+    if WINDOWS not in reachable_platforms(model, node):
+        return False
+    facts = model.fact(module_platform)
+    return strict or facts.windows_aware or not facts.posix_only
+
+
+def windows_only(model: ModuleModel, node: ast.AST, depth: int = 0) -> bool:
+    """``node`` runs only on Windows: under a Windows guard, in a module that imports a
+    Windows-only module unconditionally, or in a function called only from such places."""
+    if model.fact(module_platform).windows_only:
+        return True
+    if reachable_platforms(model, node) <= {WINDOWS}:
+        return True
+    if depth > 3:
+        return False
+    fn = next((a for a in model.ancestors(node) if isinstance(a, _DEFS)), None)
+    if fn is None:
+        return False
+    calls = [
+        c
+        for c in model.calls_named(fn.name)
+        if (isinstance(c.func, ast.Name) and c.func.id == fn.name)
+        or (isinstance(c.func, ast.Attribute) and c.func.attr == fn.name)
+    ]
+    return bool(calls) and all(windows_only(model, c, depth + 1) for c in calls)
+
+
+# ---------------------------------------------------------------------------- rename targets
+
+
+def _key(expr: ast.expr | None) -> str | None:
+    if expr is None:
+        return None
+    if isinstance(expr, ast.Call) and len(expr.args) == 1 and not expr.keywords:
+        func = expr.func
+        if isinstance(func, ast.Name) and func.id in ("str", "Path"):
+            return _key(expr.args[0])
+    return ast.unparse(expr)
+
+
+def _removed_or_moved(model: ModuleModel, call: ast.Call) -> ast.expr | None:
+    """The path a call removes or renames away (``os.remove(p)``, ``p.unlink()``,
+    ``os.rename(p, q)``, ``shutil.move(p, q)``, ``p.rename(q)``)."""
+    q = model.call_qualname(call)
+    if q in ("os.remove", "os.unlink"):
+        return call_arg(call, 0, "path")
+    if q in ("os.rename", "os.replace", "shutil.move"):
+        return call_arg(call, 0, "src")
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in ("unlink", "rename", "replace"):
+        if func.attr == "unlink" and not call.args:
+            return func.value
+        if func.attr in ("rename", "replace") and len(call.args) == 1:
+            if model.is_path_expr(func.value):
+                return func.value
+    return None
+
+
+def gone_before(model: ModuleModel, publish: ast.Call, target: ast.expr) -> bool:
+    """The target of ``publish`` was removed or renamed away earlier in the same function,
+    outside any platform guard (then it cannot exist when the rename runs), or it is a name
+    reserved with ``mkstemp``/``mktemp`` by this function (the temp-name reservation idiom)."""
+    fn = next((a for a in model.ancestors(publish) if isinstance(a, _DEFS)), None)
+    if fn is None:
+        return False
+    wanted = _key(target)
+    here = (publish.lineno, publish.col_offset)
+    for node in walk_local(fn.body):
+        if not isinstance(node, ast.Call) or (node.lineno, node.col_offset) >= here:
+            continue
+        path = _removed_or_moved(model, node)
+        if path is not None and _key(path) == wanted and node is not publish:
+            if WINDOWS in reachable_platforms(model, node) and reachable_platforms(
+                model, node
+            ) >= reachable_platforms(model, publish):
+                return True
+    return reserved_temp_name(model, target)
+
+
+def reserved_temp_name(model: ModuleModel, target: ast.expr) -> bool:
+    """``fd, name = mkstemp(...)`` / ``name = mktemp()``: the target is a name the function
+    made unique itself, not a file that may already exist."""
+    if not isinstance(target, ast.Name):
+        return False
+    for b in model.bindings_of(target.id, target) or ():
+        value = b.value
+        if isinstance(value, ast.Call) and model.call_qualname(value) in _TEMP_NAME_CALLS:
+            return True
+    return False
