@@ -95,15 +95,15 @@ def installed_files(py: Path, names: list[str]) -> dict[str, dict[str, object]]:
     return result
 
 
-def all_rules_settings() -> Settings:
+def all_rules_settings(strict: bool = False) -> Settings:
     opt_in = tuple(r.code for r in all_rules() if not r.default_enabled)
-    return Settings(select=("IO",), extend_select=opt_in, respect_gitignore=False)
+    return Settings(select=("IO",), extend_select=opt_in, respect_gitignore=False, strict=strict)
 
 
 def lint_packages(
-    packages: dict[str, dict[str, object]],
+    packages: dict[str, dict[str, object]], strict: bool = False
 ) -> tuple[list[Finding], dict[str, int], list[str]]:
-    settings = all_rules_settings()
+    settings = all_rules_settings(strict)
     findings: list[Finding] = []
     lines_per_package: dict[str, int] = {}
     problems: list[str] = []
@@ -214,6 +214,9 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also dump every finding as JSON here")
     ap.add_argument("--per-rule", type=int, default=30, help="findings sampled per rule")
     ap.add_argument("--no-install", action="store_true", help="reuse the scratch venv as it is")
+    ap.add_argument(
+        "--strict", action="store_true", help="also report what strict mode brings back"
+    )
     args = ap.parse_args()
 
     if HERE in args.venv.resolve().parents:
@@ -222,7 +225,7 @@ def main() -> int:
     names = [r.split("==")[0] for r in requirements(args.packages)]
     packages = installed_files(py, names)
     start = time.perf_counter()
-    findings, lines, problems = lint_packages(packages)
+    findings, lines, problems = lint_packages(packages, args.strict)
     seconds = time.perf_counter() - start
     args.out.write_text(
         render(findings, packages, lines, problems, args.per_rule, seconds), encoding="utf-8"

@@ -289,23 +289,16 @@ def _call_bound(model: ModuleModel, call: ast.Call, depth: int) -> int | None:
         return None
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
     if name in _TO_BYTES_HELPERS and call.args:
+        # They encode as UTF-8, the unit every bound here is counted in.
         inner = payload_bound(model, call.args[0], depth)
         if inner is None and _PASSWORD_NAME.search(_spelling(call.args[0])):
             inner = PASSWORD_BOUND
-        return _times(inner, 4) if inner is not None and not _ascii(call.args[0]) else inner
+        return inner
     return None
 
 
 def _times(n: int | None, k: int) -> int | None:
     return None if n is None else n * k
-
-
-def _ascii(node: ast.expr) -> bool:
-    return (
-        isinstance(node, ast.Constant)
-        and isinstance(node.value, (str, bytes))
-        and (isinstance(node.value, bytes) or node.value.isascii())
-    )
 
 
 def _format_bound(model: ModuleModel, fmt: str, call: ast.Call, depth: int) -> int | None:
@@ -431,6 +424,12 @@ def value_origins(model: ModuleModel, expr: ast.expr, depth: int = 0) -> list[as
             return []
         out: list[ast.expr] = []
         for b in bindings:
+            if b.kind == "param" and isinstance(b.node, ast.arg):
+                cases = _parametrized(model, b.node)
+                if not cases:
+                    return []
+                out.extend(cases)
+                continue
             if b.kind not in ("assign", "walrus") or b.value is None or b.index is not None:
                 return []
             out.append(b.value)
@@ -451,6 +450,41 @@ def value_origins(model: ModuleModel, expr: ast.expr, depth: int = 0) -> list[as
             if not (isinstance(b.value, ast.Constant) and b.value.value is None):
                 found.append(b.value)
         return found
+    return []
+
+
+def _parametrized(model: ModuleModel, arg: ast.arg) -> list[ast.expr]:
+    """The literal cases ``@pytest.mark.parametrize`` gives a test's parameter, or []."""
+    func = model.parent(model.parent(arg) or arg)
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return []
+    for deco in func.decorator_list:
+        if not (
+            isinstance(deco, ast.Call)
+            and isinstance(deco.func, ast.Attribute)
+            and deco.func.attr == "parametrize"
+            and len(deco.args) >= 2
+        ):
+            continue
+        names_node, cases = deco.args[0], deco.args[1]
+        if isinstance(names_node, ast.Constant) and isinstance(names_node.value, str):
+            names = [n.strip() for n in names_node.value.split(",")]
+        elif isinstance(names_node, (ast.List, ast.Tuple)):
+            names = [literal_str(e) or "" for e in names_node.elts]
+        else:
+            continue
+        if arg.arg not in names or not isinstance(cases, (ast.List, ast.Tuple)):
+            continue
+        index = names.index(arg.arg)
+        out: list[ast.expr] = []
+        for case in cases.elts:
+            if len(names) == 1:
+                out.append(case)
+            elif isinstance(case, (ast.Tuple, ast.List)) and len(case.elts) == len(names):
+                out.append(case.elts[index])
+            else:
+                return []  # ``pytest.param(...)`` and other spellings: not followed
+        return out
     return []
 
 
@@ -585,13 +619,11 @@ def message_oriented(model: ModuleModel, target: ast.expr | None) -> bool:
     for call in creations(model, target):
         if _opens_message_device(model, call):
             return True
-        q = model.call_qualname(call)
-        if q in _SOCKET_FACTORIES or q is None:
-            # socketpair(AF_UNIX, SOCK_SEQPACKET), or a project's socket class built with
-            # a message type (``SocketBase(AF_ROUTE, SOCK_RAW)``).
-            args = [*call.args, *(k.value for k in call.keywords)]
-            if any(_mentions_any(model, a, _MESSAGE_TYPES) for a in args):
-                return True
+        # socketpair(AF_UNIX, SOCK_SEQPACKET), or a library's socket class built with a
+        # message type (``SocketBase(AF_ROUTE, SOCK_RAW)``).
+        args = [*call.args, *(k.value for k in call.keywords)]
+        if any(_mentions_any(model, a, _MESSAGE_TYPES) for a in args):
+            return True
     return False
 
 
@@ -890,6 +922,29 @@ def defers_close_errors(model: ModuleModel, closed: ast.expr) -> bool:
             if text.startswith("/dev/") or "fifo" in _spelling(path).lower():
                 return False
     return True
+
+
+def in_test_code(model: ModuleModel, node: ast.AST) -> bool:
+    """``node`` is in a test: a ``test*`` function or a ``Test*`` class of a test module
+    (``test_*.py``, ``*_test.py``, a ``tests`` directory, ``conftest.py``). An exception there
+    fails the test, which reports it: no program crashes."""
+    path = model.path.replace("\\", "/")
+    base = path.rsplit("/", 1)[-1]
+    test_module = (
+        base.startswith("test_")
+        or base.endswith("_test.py")
+        or base == "conftest.py"
+        or "/tests/" in f"/{path}"
+        or "/test/" in f"/{path}"
+    )
+    if not test_module:
+        return False
+    for anc in model.ancestors(node):
+        if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef)) and anc.name.startswith("test"):
+            return True
+        if isinstance(anc, ast.ClassDef) and anc.name.startswith("Test"):
+            return True
+    return False
 
 
 def expects_exception(model: ModuleModel, node: ast.AST) -> bool:

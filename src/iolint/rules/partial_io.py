@@ -384,8 +384,8 @@ class ShortReadAssumed(Rule):
             read = classify_read(model, call)
             if read is None or (method_name(call) == "recv" and mentions_msg_waitall(model, call)):
                 continue
-            if expects_exception(model, call):
-                continue
+            if expects_exception(model, call) or message_oriented(model, read.receiver):
+                continue  # a datagram or raw socket hands over whole messages
             sink = self._sink_of(model, read.call, read.returns_bytes, read.buffer)
             if sink is None:
                 continue
