@@ -736,7 +736,7 @@ def _then_exits(model: ModuleModel, stmt: ast.stmt) -> bool:
     node: ast.AST = stmt
     while True:
         parent = model.parent(node)
-        if parent is None or isinstance(parent, (*FUNCTION_NODES, ast.ClassDef)):
+        if parent is None or isinstance(parent, ast.ClassDef):
             return False
         if isinstance(parent, ast.Try) and any(_is_exit(model, s) for s in parent.finalbody):
             if not any(node is s for s in parent.finalbody):
@@ -749,6 +749,8 @@ def _then_exits(model: ModuleModel, stmt: ast.stmt) -> bool:
                     return True
                 if not _harmless_step(model, s):
                     return False
+        if isinstance(parent, FUNCTION_NODES):
+            return False  # the function returns: its caller goes on
         if isinstance(parent, ast.ExceptHandler):
             # Go on after the whole ``try``, whose ``finally`` runs first.
             try_node = model.parent(parent)
@@ -890,12 +892,20 @@ def _nonblocking_flags(model: ModuleModel, call: ast.Call) -> bool:
     )
 
 
-def _fifo_paths(model: ModuleModel) -> set[str]:
-    return {
-        ast.dump(c.args[0])
+def _made_fifo(model: ModuleModel, path: ast.expr) -> bool:
+    """``os.mkfifo`` was called on the same path expression in the same function."""
+    func = model.enclosing_function(path)
+    key = ast.dump(path)
+    return any(
+        model.call_qualname(c) == "os.mkfifo"
+        and c.args
+        and ast.dump(c.args[0]) == key
+        and model.enclosing_function(c) is func
         for c in model.calls_named("mkfifo")
-        if model.call_qualname(c) == "os.mkfifo" and c.args
-    }
+    )
+
+
+_NOT_A_FILE_NAME = re.compile(r"pipe|fifo|sock|tty|pty|conn", re.IGNORECASE)
 
 
 def defers_close_errors(model: ModuleModel, closed: ast.expr) -> bool:
@@ -904,8 +914,8 @@ def defers_close_errors(model: ModuleModel, closed: ast.expr) -> bool:
     their close has no deferred data to fail on. Unknown origins count as files."""
     made = creations(model, closed)
     if not made:
-        return True
-    fifos = _fifo_paths(model)
+        # Unknown origin: a file unless its name says otherwise (``pipe_w``, ``conn``).
+        return not _NOT_A_FILE_NAME.search(_spelling(closed))
     for call in made:
         q = model.call_qualname(call)
         if q in _PIPE_FACTORIES or q in _SOCKET_FACTORIES or q == "socket.create_server":
@@ -916,7 +926,7 @@ def defers_close_errors(model: ModuleModel, closed: ast.expr) -> bool:
             path = call.args[0]
             if q == "os.open" and _nonblocking_flags(model, call):
                 return False
-            if ast.dump(path) in fifos:
+            if _made_fifo(model, path):
                 return False
             text = "".join(_strings_of(model, path))
             if text.startswith("/dev/") or "fifo" in _spelling(path).lower():
