@@ -936,8 +936,9 @@ def defers_close_errors(model: ModuleModel, closed: ast.expr) -> bool:
 
 def in_test_code(model: ModuleModel, node: ast.AST) -> bool:
     """``node`` is in a test: a ``test*`` function or a ``Test*`` class of a test module
-    (``test_*.py``, ``*_test.py``, a ``tests`` directory, ``conftest.py``). An exception there
-    fails the test, which reports it: no program crashes."""
+    (``test_*.py``, ``*_test.py``, a ``tests`` directory, ``conftest.py``, or a module that
+    imports ``pytest`` or ``unittest``). An exception there fails the test, which reports it:
+    no program crashes."""
     path = model.path.replace("\\", "/")
     base = path.rsplit("/", 1)[-1]
     test_module = (
@@ -947,7 +948,7 @@ def in_test_code(model: ModuleModel, node: ast.AST) -> bool:
         or "/tests/" in f"/{path}"
         or "/test/" in f"/{path}"
     )
-    if not test_module:
+    if not test_module and not _imports_test_framework(model):
         return False
     for anc in model.ancestors(node):
         if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef)) and anc.name.startswith("test"):
@@ -955,6 +956,14 @@ def in_test_code(model: ModuleModel, node: ast.AST) -> bool:
         if isinstance(anc, ast.ClassDef) and anc.name.startswith("Test"):
             return True
     return False
+
+
+def _imports_test_framework(model: ModuleModel) -> bool:
+    return any(
+        b.kind == "import" and (b.qualname or "").split(".")[0] in ("pytest", "unittest")
+        for bindings in model.module_scope.bindings.values()
+        for b in bindings
+    )
 
 
 def expects_exception(model: ModuleModel, node: ast.AST) -> bool:
