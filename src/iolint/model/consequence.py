@@ -44,10 +44,11 @@ _INT_TEXT = 21  # a 64-bit integer in decimal, with its sign
 _FLOAT_TEXT = 32
 _DEPTH = 6
 
-_PASSWORD_NAME = re.compile(r"passw|passphrase|passwd|secret|_pin$|^pin$", re.IGNORECASE)
+# Not "secret" or "key": those name key material, which is kilobytes long.
+_PASSWORD_NAME = re.compile(r"passw|passphrase|passwd", re.IGNORECASE)
 _INT_NAME = re.compile(
-    r"(^|_)(pid|ppid|pgid|sid|uid|gid|errno|returncode|exitcode|status|port|signum|sig|fd|"
-    r"count|size|length|len|n|num|number|code|rc)$|pid$",
+    r"(^|_)(pid|ppid|pgid|sid|uid|gid|errno|returncode|exitcode|port|signum|sig|fd|"
+    r"count|size|length|len|n|num|rc)$|pid$",
     re.IGNORECASE,
 )
 _INT_CALLS = frozenset(
