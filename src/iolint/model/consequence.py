@@ -713,12 +713,21 @@ _EXIT_CALLS = frozenset({"os._exit", "os.abort"})
 _QUIET_CALLS = frozenset({"os.close", "os.fsync"})
 
 
-def _is_exit(model: ModuleModel, stmt: ast.stmt) -> bool:
-    return (
-        isinstance(stmt, ast.Expr)
-        and isinstance(stmt.value, ast.Call)
-        and model.call_qualname(stmt.value) in _EXIT_CALLS
-    )
+def _is_exit(model: ModuleModel, stmt: ast.stmt, closing: ast.expr | None = None) -> bool:
+    """``os._exit(...)``, or (when ``closing`` is given) the close of that very descriptor:
+    either way nothing more goes down the stream."""
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return False
+    call = stmt.value
+    if model.call_qualname(call) in _EXIT_CALLS:
+        return True
+    if closing is None:
+        return False
+    key = ast.dump(closing)
+    if model.call_qualname(call) == "os.close" and call.args:
+        return ast.dump(call.args[0]) == key
+    receiver = receiver_of(call)
+    return method_name(call) == "close" and receiver is not None and ast.dump(receiver) == key
 
 
 def _harmless_step(model: ModuleModel, stmt: ast.stmt) -> bool:
@@ -731,22 +740,25 @@ def _harmless_step(model: ModuleModel, stmt: ast.stmt) -> bool:
     return False
 
 
-def _then_exits(model: ModuleModel, stmt: ast.stmt) -> bool:
-    """The process ends (``os._exit``) right after ``stmt``: only closes and flushes between,
-    in the rest of its block, then in the blocks around it, or in a ``finally`` around it."""
+def _then_exits(model: ModuleModel, stmt: ast.stmt, closing: ast.expr | None = None) -> bool:
+    """The process ends (``os._exit``) right after ``stmt``, or ``closing`` is closed: only
+    closes and flushes between, in the rest of its block, then in the blocks around it, or in
+    a ``finally`` around it."""
     node: ast.AST = stmt
     while True:
         parent = model.parent(node)
         if parent is None or isinstance(parent, ast.ClassDef):
             return False
-        if isinstance(parent, ast.Try) and any(_is_exit(model, s) for s in parent.finalbody):
+        if isinstance(parent, ast.Try) and any(
+            _is_exit(model, s, closing) for s in parent.finalbody
+        ):
             if not any(node is s for s in parent.finalbody):
                 return True
         body = _block_of(parent, node)
         if body is not None:
             after = body[body.index(node) + 1 :] if node in body else []
             for s in after:
-                if _is_exit(model, s):
+                if _is_exit(model, s, closing):
                     return True
                 if not _harmless_step(model, s):
                     return False
@@ -757,7 +769,7 @@ def _then_exits(model: ModuleModel, stmt: ast.stmt) -> bool:
             try_node = model.parent(parent)
             if not isinstance(try_node, ast.Try):
                 return False
-            if any(_is_exit(model, s) for s in try_node.finalbody):
+            if any(_is_exit(model, s, closing) for s in try_node.finalbody):
                 return True
             node = try_node
             continue
@@ -794,13 +806,57 @@ def _errors_ignored(model: ModuleModel, call: ast.Call) -> bool:
     return False
 
 
-def best_effort_diagnostic(model: ModuleModel, call: ast.Call, target: ast.expr | None) -> bool:
-    """A last word, not data: a write to stderr or an error report (in an ``except``) right
-    before ``os._exit``, or a write to stderr whose errors are ignored."""
+_TRACEBACK_CALLS = frozenset(
+    {
+        "traceback.format_exc",
+        "traceback.format_exception",
+        "traceback.format_tb",
+        "traceback.format_exception_only",
+        "sys.exc_info",
+    }
+)
+_EXCEPTION_TYPES = frozenset({"builtins.Exception", "builtins.BaseException", "builtins.OSError"})
+
+
+def error_report(model: ModuleModel, payload: ast.expr | None, depth: int = 0) -> bool:
+    """The payload is built from an exception: a name bound by ``except ... as e``, a
+    parameter annotated ``Exception``, or a formatted traceback."""
+    if payload is None or depth > 2:
+        return False
+    for node in ast.walk(payload):
+        if isinstance(node, ast.Call) and model.call_qualname(node) in _TRACEBACK_CALLS:
+            return True
+        if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load):
+            continue
+        for b in model.bindings_of(node.id, node) or ():
+            if b.kind == "other" and isinstance(b.node, ast.ExceptHandler):
+                return True
+            if b.kind == "param" and b.annotation is not None:
+                if model.qualname(b.annotation) in _EXCEPTION_TYPES:
+                    return True
+        if any(error_report(model, v, depth + 1) for v in value_origins(model, node)):
+            return True
+    return False
+
+
+def best_effort_diagnostic(
+    model: ModuleModel, call: ast.Call, target: ast.expr | None, payload: ast.expr | None
+) -> bool:
+    """A last word, not data: a write to stderr or from an ``except`` clause right before
+    ``os._exit``; an error report (built from an exception) written once and its descriptor
+    closed or the process ended right after; a write to stderr whose errors are ignored."""
     stmt = model.statement_of(call)
     stderr = is_stderr(model, target)
-    if stmt is not None and (stderr or _in_handler(model, call)) and _then_exits(model, stmt):
-        return True
+    if stmt is not None:
+        if (stderr or _in_handler(model, call)) and _then_exits(model, stmt):
+            return True
+        if (
+            target is not None
+            and not model.enclosing_loops(call)
+            and error_report(model, payload)
+            and _then_exits(model, stmt, closing=target)
+        ):
+            return True
     return stderr and _errors_ignored(model, call)
 
 

@@ -193,7 +193,7 @@ def _harmless_here(
     payload written once, a diagnostic's last words, junk written to fill a buffer."""
     return (
         small_write_once(model, call, target, payload)
-        or best_effort_diagnostic(model, call, target)
+        or best_effort_diagnostic(model, call, target, payload)
         or fills_buffer(model, call)
     )
 
