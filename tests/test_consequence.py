@@ -44,7 +44,7 @@ def test_strict_mode_brings_back_the_harmless_findings(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     expected = {m for m in expected_markers(text) | strict_markers(text) if m[1] == code}
     found = {
-        (d.start.line, d.code) for d in lint(text, [code], STRICT_OPTIONS, path=str(path))
+        (d.start.line, d.code) for d in lint(text, [code], STRICT_OPTIONS, path=path.name)
     }
     assert found == expected, (
         f"missing: {sorted(expected - found)}; unexpected: {sorted(found - expected)}"

@@ -617,15 +617,19 @@ def message_oriented(model: ModuleModel, target: ast.expr | None) -> bool:
     kind = model.kind_of(target)
     if kind is not None and kind.category is Category.SOCKET and kind.datagram:
         return True
-    for call in creations(model, target):
-        if _opens_message_device(model, call):
-            return True
-        # socketpair(AF_UNIX, SOCK_SEQPACKET), or a library's socket class built with a
-        # message type (``SocketBase(AF_ROUTE, SOCK_RAW)``).
-        args = [*call.args, *(k.value for k in call.keywords)]
-        if any(_mentions_any(model, a, _MESSAGE_TYPES) for a in args):
-            return True
-    return False
+    # Every object the name may hold must be one: ``sock`` bound to a TCP connection in one
+    # branch and to a UDP socket in another is still a stream in the first.
+    made = creations(model, target)
+    return bool(made) and all(_makes_message_descriptor(model, call) for call in made)
+
+
+def _makes_message_descriptor(model: ModuleModel, call: ast.Call) -> bool:
+    if _opens_message_device(model, call):
+        return True
+    # socketpair(AF_UNIX, SOCK_SEQPACKET), or a library's socket class built with a message
+    # type (``SocketBase(AF_ROUTE, SOCK_RAW)``).
+    args = [*call.args, *(k.value for k in call.keywords)]
+    return any(_mentions_any(model, a, _MESSAGE_TYPES) for a in args)
 
 
 def _fresh_socket(model: ModuleModel, target: ast.expr, at: ast.AST) -> bool:
