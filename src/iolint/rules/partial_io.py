@@ -86,12 +86,12 @@ class UncheckedWriteCount(Rule):
             if found is None or not model.is_discarded(call):
                 continue
             label, payload = found
-            target = receiver_of(call) if label == "raw write()" else call_arg(call, 0)
+            dest = receiver_of(call) if label == "raw write()" else call_arg(call, 0)
             # A single wake-up byte (self-pipe trick) is written whole or not at all, and a
             # message-oriented descriptor (tun/tap, datagram) takes a write whole or fails.
-            if _never_short(model, payload, target) or expects_exception(model, call):
+            if _never_short(model, payload, dest) or expects_exception(model, call):
                 continue
-            if not ctx.options.strict and _harmless_here(model, call, target, payload):
+            if not ctx.options.strict and _harmless_here(model, call, dest, payload):
                 continue
             message = (
                 f"`{label}` may write fewer bytes than given (signals, pipes, sockets, full "
@@ -150,10 +150,10 @@ class UncheckedSendCount(Rule):
                 continue
             # One byte (a wake-up or handshake token) is sent whole or not at all.
             payload = call_arg(call, 0)
-            target = receiver_of(call)
-            if _never_short(model, payload, target):
+            dest = receiver_of(call)
+            if _never_short(model, payload, dest):
                 continue
-            if not ctx.options.strict and _harmless_here(model, call, target, payload):
+            if not ctx.options.strict and _harmless_here(model, call, dest, payload):
                 continue
             meth = method_name(call)
             fix = None
@@ -178,22 +178,22 @@ class UncheckedSendCount(Rule):
             yield self.diagnostic(ctx, call, message, fix)
 
 
-def _never_short(model: ModuleModel, payload: ast.expr | None, target: ast.expr | None) -> bool:
+def _never_short(model: ModuleModel, payload: ast.expr | None, dest: ast.expr | None) -> bool:
     """At most one byte (``bytes`` or ``str``), or a descriptor that takes each write whole."""
     if is_single_byte(model, payload):
         return True
     bound = payload_bound(model, payload)
-    return (bound is not None and bound <= 1) or message_oriented(model, target)
+    return (bound is not None and bound <= 1) or message_oriented(model, dest)
 
 
 def _harmless_here(
-    model: ModuleModel, call: ast.Call, target: ast.expr | None, payload: ast.expr | None
+    model: ModuleModel, call: ast.Call, dest: ast.expr | None, payload: ast.expr | None
 ) -> bool:
     """A short write is possible but costs nothing here (reported in strict mode): a small
-    payload written once, a diagnostic's last words, junk written to fill a buffer."""
+    payload written once to ``dest``, a diagnostic's last words, junk filling a buffer."""
     return (
-        small_write_once(model, call, target, payload)
-        or best_effort_diagnostic(model, call, target, payload)
+        small_write_once(model, call, dest, payload)
+        or best_effort_diagnostic(model, call, dest, payload)
         or fills_buffer(model, call)
     )
 
