@@ -75,7 +75,7 @@ def test_io105_reports_at_the_comparison() -> None:
         ("IO101", "import os\nos.write(3, data)\n", "silently lost", "loop until"),
         (
             "IO102",
-            "import socket\ns = socket.socket()\ns.send(b'ab')\n",
+            "import socket\ns = socket.socket()\ns.send(data)\n",
             "lost under load",
             "sendall()",
         ),

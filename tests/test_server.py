@@ -38,9 +38,9 @@ BUGGY = textwrap.dedent(
     import socket
 
 
-    def ping(fd):
+    def ping(fd, msg):
         s = socket.socket()
-        s.send(b"ping")
+        s.send(msg)
         if os.read(fd, 1) == 0:
             return None
         return s
@@ -314,7 +314,7 @@ def test_diagnostics_quick_fixes_and_clearing(tmp_path: Path) -> None:
             send = diags["IO102"]
             assert send.source == "iolint"
             assert send.code_description is None
-            assert send.range == at_line(BUGGY, 's.send(b"ping")')
+            assert send.range == at_line(BUGGY, 's.send(msg)')
             assert (
                 send.severity
                 == {
@@ -333,7 +333,7 @@ def test_diagnostics_quick_fixes_and_clearing(tmp_path: Path) -> None:
             # Only the finding under the cursor is offered, not the other one.
             assert not any("IO105" in t for t in titles)
             text = await s.apply(uri, fix)
-            assert 's.sendall(b"ping")' in text
+            assert 's.sendall(msg)' in text
             assert set(by_code(await s.diagnostics(uri))) == {"IO105"}
 
             eof = by_code(await s.diagnostics(uri))["IO105"]
@@ -395,7 +395,7 @@ def test_fix_all_resolved_lazily(tmp_path: Path) -> None:
 
 def test_noqa_action_adds_and_merges(tmp_path: Path) -> None:
     root = project(tmp_path)
-    text = BUGGY.replace('s.send(b"ping")', 's.send(b"ping")  # noqa: IO101').replace(
+    text = BUGGY.replace('s.send(msg)', 's.send(msg)  # noqa: IO101').replace(
         "== 0:", "== 0:  # why not"
     )
 
@@ -406,7 +406,7 @@ def test_noqa_action_adds_and_merges(tmp_path: Path) -> None:
             actions = await s.code_actions(uri, diags["IO102"].range)
             noqa = next(a for a in actions if a.title == "Disable IO102 for this line")
             new = await s.apply(uri, noqa)
-            assert 's.send(b"ping")  # noqa: IO101, IO102\n' in new
+            assert 's.send(msg)  # noqa: IO101, IO102\n' in new
             assert set(by_code(await s.diagnostics(uri))) == {"IO105"}
 
             eof = by_code(await s.diagnostics(uri))["IO105"]
@@ -533,7 +533,7 @@ def test_unsafe_fixes_are_labelled(tmp_path: Path) -> None:
 
 def test_unparsable_document_gets_one_note_and_recovers(tmp_path: Path) -> None:
     root = project(tmp_path)
-    broken = BUGGY.replace("def ping(fd):", "def ping(fd:")
+    broken = BUGGY.replace("def ping(fd, msg):", "def ping(fd, msg:")
 
     async def scenario() -> None:
         async with server(root) as s:

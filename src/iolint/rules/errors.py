@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from iolint.diagnostics import Applicability, Diagnostic, Fix
 from iolint.edits import fresh_name, indent_unit, replace_node, stands_alone
 from iolint.model import ModuleModel
+from iolint.model.consequence import defers_close_errors
 from iolint.model.failures import (
     Catcher,
     Retry,
@@ -21,6 +22,7 @@ from iolint.model.failures import (
     swallows,
 )
 from iolint.model.handlers import reraises
+from iolint.model.io_calls import receiver_of
 from iolint.model.kinds import call_arg
 from iolint.model.scopes import walk_local
 from iolint.model.writes import (
@@ -192,6 +194,9 @@ class CloseErrorSwallowed(Rule):
             if found is None or in_handler_body(model, call):
                 continue  # on an error path, the first error is the one that matters
             label, writes = found
+            closed = call_arg(call, 0, "fd") if label == "os.close()" else receiver_of(call)
+            if closed is not None and not defers_close_errors(model, closed):
+                continue  # a pipe, FIFO, socket or O_NONBLOCK descriptor defers no error
             catcher = _first_swallower(model, call)
             if catcher is None or id(catcher.node) in reported or _covers_fsync(model, catcher):
                 continue

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from iolint.model import ModuleModel
+from iolint.model.consequence import expects_exception, in_test_code
 from iolint.model.handlers import covering_handlers
 from iolint.model.io_calls import method_name, receiver_of
 from iolint.model.kinds import Category, call_arg, literal_int
@@ -150,8 +151,8 @@ class BlockingIOErrorUnhandled(Rule):
             if found is None:
                 continue
             label, target, what = found
-            if _empty_transfer(model, call):
-                continue
+            if _empty_transfer(model, call) or expects_exception(model, call):
+                continue  # nothing to wait for, or a test that wants it to raise
             if not facts.is_nonblocking(target, call) or facts.is_registered(target):
                 continue
             func = model.enclosing_function(call)
@@ -159,6 +160,8 @@ class BlockingIOErrorUnhandled(Rule):
                 continue
             if facts.handled_by_callers(func):
                 continue
+            if not ctx.options.strict and in_test_code(model, call):
+                continue  # the exception fails the test, which reports it: no crash
             message = (
                 f"`{label}` on a non-blocking {what} raises BlockingIOError when {_when(label)}, "
                 "and nothing here catches it, so the program crashes; catch BlockingIOError and "

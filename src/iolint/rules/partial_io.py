@@ -15,6 +15,16 @@ from iolint.edits import (
     stands_alone,
 )
 from iolint.model import ModuleModel
+from iolint.model.consequence import (
+    best_effort_diagnostic,
+    eof_handed_to_parser,
+    expects_exception,
+    fills_buffer,
+    message_oriented,
+    payload_bound,
+    small_write_once,
+    truth_guarded,
+)
 from iolint.model.eof import EofVerdict, analyze_eof
 from iolint.model.handlers import covering_handlers
 from iolint.model.io_calls import (
@@ -49,29 +59,6 @@ def _simple_expr(node: ast.expr | None) -> bool:
     return False
 
 
-_RAISES_CONTEXTS = frozenset({"pytest.raises", "unittest.TestCase.assertRaises"})
-
-
-def _expected_to_raise(model: ModuleModel, node: ast.AST) -> bool:
-    """``node`` runs in ``with self.assertRaises(...)``/``with pytest.raises(...)``: a test
-    that the call fails, so it has no count, no data and no EOF to handle."""
-    for anc in model.ancestors(node):
-        if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            return False
-        if not isinstance(anc, (ast.With, ast.AsyncWith)):
-            continue
-        for item in anc.items:
-            ctx = item.context_expr
-            if not isinstance(ctx, ast.Call):
-                continue
-            if model.call_qualname(ctx) in _RAISES_CONTEXTS:
-                return True
-            name = method_name(ctx)
-            if name is not None and name.startswith("assertRaises"):
-                return True
-    return False
-
-
 class UncheckedWriteCount(Rule):
     code = "IO101"
     severity = "error"
@@ -99,8 +86,12 @@ class UncheckedWriteCount(Rule):
             if found is None or not model.is_discarded(call):
                 continue
             label, payload = found
-            # A single wake-up byte (self-pipe trick) is written whole or not at all.
-            if is_single_byte(model, payload) or _expected_to_raise(model, call):
+            dest = receiver_of(call) if label == "raw write()" else call_arg(call, 0)
+            # A single wake-up byte (self-pipe trick) is written whole or not at all, and a
+            # message-oriented descriptor (tun/tap, datagram) takes a write whole or fails.
+            if _never_short(model, payload, dest) or expects_exception(model, call):
+                continue
+            if not ctx.options.strict and _harmless_here(model, call, dest, payload):
                 continue
             message = (
                 f"`{label}` may write fewer bytes than given (signals, pipes, sockets, full "
@@ -155,10 +146,14 @@ class UncheckedSendCount(Rule):
         may_be_nonblocking = _module_may_use_nonblocking(model)
         for call in model.calls_named("send", "sendmsg"):
             kind = stream_socket_send(model, call)
-            if kind is None or not model.is_discarded(call) or _expected_to_raise(model, call):
+            if kind is None or not model.is_discarded(call) or expects_exception(model, call):
                 continue
             # One byte (a wake-up or handshake token) is sent whole or not at all.
-            if call.args and is_single_byte(model, call.args[0]):
+            payload = call_arg(call, 0)
+            dest = receiver_of(call)
+            if _never_short(model, payload, dest):
+                continue
+            if not ctx.options.strict and _harmless_here(model, call, dest, payload):
                 continue
             meth = method_name(call)
             fix = None
@@ -181,6 +176,26 @@ class UncheckedSendCount(Rule):
                 "it returns is discarded, so the rest is lost under load; use `sendall()`"
             )
             yield self.diagnostic(ctx, call, message, fix)
+
+
+def _never_short(model: ModuleModel, payload: ast.expr | None, dest: ast.expr | None) -> bool:
+    """At most one byte (``bytes`` or ``str``), or a descriptor that takes each write whole."""
+    if is_single_byte(model, payload):
+        return True
+    bound = payload_bound(model, payload)
+    return (bound is not None and bound <= 1) or message_oriented(model, dest)
+
+
+def _harmless_here(
+    model: ModuleModel, call: ast.Call, dest: ast.expr | None, payload: ast.expr | None
+) -> bool:
+    """A short write is possible but costs nothing here (reported in strict mode): a small
+    payload written once to ``dest``, a diagnostic's last words, junk filling a buffer."""
+    return (
+        small_write_once(model, call, dest, payload)
+        or best_effort_diagnostic(model, call, dest, payload)
+        or fills_buffer(model, call)
+    )
 
 
 def _module_may_use_nonblocking(model: ModuleModel) -> bool:
@@ -369,8 +384,8 @@ class ShortReadAssumed(Rule):
             read = classify_read(model, call)
             if read is None or (method_name(call) == "recv" and mentions_msg_waitall(model, call)):
                 continue
-            if _expected_to_raise(model, call):
-                continue
+            if expects_exception(model, call) or message_oriented(model, read.receiver):
+                continue  # a datagram or raw socket hands over whole messages
             sink = self._sink_of(model, read.call, read.returns_bytes, read.buffer)
             if sink is None:
                 continue
@@ -414,6 +429,7 @@ class ShortReadAssumed(Rule):
                 if (
                     sink is not None
                     and not _guarded(model, name, parent, use, sink)
+                    and not truth_guarded(model, use, name)
                     and not _sink_error_handled(model, use, sink)
                 ):
                     return sink
@@ -435,7 +451,7 @@ class EofNotHandled(Rule):
         model = ctx.model
         for call in model.calls_named("read", "pread", "recv", "recv_into", "readinto"):
             read = classify_read(model, call)
-            if read is None or _expected_to_raise(model, call):
+            if read is None or expects_exception(model, call):
                 continue
             if read.returns_bytes and isinstance(model.parent(call), ast.Expr):
                 # The bytes are thrown away: a drain (``os.read(r, n)`` to keep a pipe from
@@ -446,6 +462,8 @@ class EofNotHandled(Rule):
                 # One bug, one diagnostic: ``if data == 0: break`` is reported by IO105,
                 # whose fix turns it into the EOF test this loop lacks.
                 continue
+            if eof_handed_to_parser(model, verdict.loop, read.call, verdict.result_name):
+                continue  # the parser is told the input ended, and ends the loop itself
             if verdict.wrong_sentinel:
                 message = (
                     f"`{read.label}` signals EOF by returning b'' (never None, never raising "
