@@ -1,0 +1,154 @@
+"""Adding ``import x`` lines the way isort and ruff's ``I`` rules would place them.
+
+A fix that needs ``os`` must not leave the module failing the import-order check its project
+runs. The module's top import block is read as sections separated by blank lines (isort's
+layout: ``__future__``, standard library, third party, first party); a standard-library module
+joins the standard-library section, in alphabetical order among the plain ``import``
+statements, which come before the ``from`` imports of the section (isort's default
+``force_sort_within_sections = false``). A module without such a section gets one before its
+other imports, after the docstring and ``from __future__``.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import dataclass
+
+from iolint.diagnostics import Edit, Position
+from iolint.model import ModuleModel
+
+
+@dataclass(frozen=True)
+class _Import:
+    stmt: ast.Import | ast.ImportFrom
+    module: str  # the first module named, lowercased for comparison
+    plain: bool  # ``import x`` rather than ``from x import y``
+
+    @property
+    def stdlib(self) -> bool:
+        return self.module.split(".")[0] in sys.stdlib_module_names
+
+
+def _describe(stmt: ast.Import | ast.ImportFrom) -> _Import:
+    if isinstance(stmt, ast.Import):
+        return _Import(stmt, stmt.names[0].name.lower(), True)
+    return _Import(stmt, ("." * stmt.level + (stmt.module or "")).lower(), False)
+
+
+def _header_end(body: list[ast.stmt]) -> int:
+    """Index of the first statement after the docstring."""
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        if isinstance(body[0].value.value, str):
+            return 1
+    return 0
+
+
+def _sections(model: ModuleModel) -> tuple[list[list[_Import]], int]:
+    """The leading import block as blank-line separated sections (``__future__`` excluded),
+    and the index of the first top-level statement after the docstring and future imports."""
+    body = model.tree.body
+    i = _header_end(body)
+    while i < len(body) and isinstance(body[i], ast.ImportFrom):
+        stmt = body[i]
+        assert isinstance(stmt, ast.ImportFrom)
+        if stmt.module != "__future__":
+            break
+        i += 1
+    first = i
+    sections: list[list[_Import]] = []
+    previous_end = -1
+    while i < len(body) and isinstance(body[i], (ast.Import, ast.ImportFrom)):
+        stmt = body[i]
+        assert isinstance(stmt, (ast.Import, ast.ImportFrom))
+        start = model.start(stmt).line
+        blank_between = previous_end >= 0 and any(
+            not model.source.line(n).strip() for n in range(previous_end + 1, start)
+        )
+        if not sections or blank_between:
+            sections.append([])
+        sections[-1].append(_describe(stmt))
+        previous_end = model.end(stmt).line
+        i += 1
+    return sections, first
+
+
+def _line_start(line: int) -> Position:
+    return Position(line, 0)
+
+
+def import_edits(model: ModuleModel, modules: list[str]) -> list[Edit]:
+    """Edits adding ``import <m>`` for each standard-library module in ``modules``."""
+    if not modules:
+        return []
+    nl = model.source.newline
+    sections, first = _sections(model)
+    body = model.tree.body
+    stdlib = next((s for s in sections if all(i.stdlib for i in s)), None)
+    # Several new lines at one point are joined into one edit (two insertions at one point
+    # would have no defined order).
+    at: dict[Position, list[str]] = {}
+    if stdlib is None:
+        lines = [f"import {m}" for m in sorted(modules)]
+        if sections:
+            # A new standard-library section before the first section.
+            pos = _line_start(model.start(sections[0][0].stmt).line)
+            return [Edit(pos, pos, "".join(line + nl for line in lines) + nl)]
+        if first < len(body):
+            node = body[first]
+            # Decorators and comments above the statement stay with it.
+            line = model.start(node).line
+            deco = getattr(node, "decorator_list", None)
+            if deco:
+                line = min(line, *(d.lineno for d in deco))
+            while line > 1 and model.source.line(line - 1).lstrip().startswith("#"):
+                line -= 1
+            text = "".join(s + nl for s in lines)
+            gap = nl * (2 if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else 1)
+            pos = _line_start(line)
+            return [Edit(pos, pos, text + gap)]
+        # Only a docstring and future imports (or nothing): append after them.
+        if body:
+            end = model.end(body[-1])
+            pos = Position(end.line, len(model.source.line(end.line)))
+            return [Edit(pos, pos, nl + "".join(nl + s for s in lines).lstrip(nl) + nl)]
+        pos = Position(1, 0)
+        return [Edit(pos, pos, "".join(s + nl for s in lines))]
+    for m in modules:
+        pos = _position_in(model, stdlib, m)
+        at.setdefault(pos, []).append(f"import {m}")
+    return [Edit(p, p, "".join(s + nl for s in sorted(lines))) for p, lines in at.items()]
+
+
+def _position_in(model: ModuleModel, section: list[_Import], module: str) -> Position:
+    """Where ``import module`` goes in a section: before the first plain import that sorts
+    after it, else after the last plain import, else before the first ``from`` import."""
+    plain = [i for i in section if i.plain]
+    for imp in plain:
+        if imp.module > module.lower():
+            return _line_start(model.start(imp.stmt).line)
+    if plain:
+        return _line_start(model.end(plain[-1].stmt).line + 1)
+    return _line_start(model.start(section[0].stmt).line)
+
+
+def module_available(model: ModuleModel, name: str, at: ast.AST) -> bool | None:
+    """True when ``name`` is the module ``name`` at ``at``; None when it is unbound (an
+    import can be added); False when it means something else."""
+    bindings = model.bindings_of(name, at)
+    if bindings is None:
+        return None
+    return bool(bindings) and all(b.kind == "import" and b.qualname == name for b in bindings)
+
+
+def need_modules(model: ModuleModel, at: ast.AST, *modules: str) -> tuple[bool, list[str]]:
+    """Whether the modules are usable at ``at`` (possibly after adding imports), and which
+    imports to add."""
+    missing: list[str] = []
+    for m in modules:
+        state = module_available(model, m, at)
+        if state is False:
+            return False, []
+        if state is None:
+            missing.append(m)
+    return True, missing
