@@ -26,6 +26,7 @@ from iolint.fixes.fsync import (
 from iolint.fixes.imports import import_edits
 from iolint.fixes.imports import module_available as _module_available
 from iolint.fixes.imports import need_modules as _need_modules
+from iolint.fixes.paths import temp_dir_argument
 from iolint.model import ModuleModel
 from iolint.model.durability import (
     DARWIN,
@@ -383,7 +384,9 @@ class TempFileOtherDirectory(Rule):
         ok, imports = _need_modules(model, call, "os")
         if not ok:
             return None
-        value = f"os.path.dirname({model.text_of(target)})"
+        value = temp_dir_argument(model, call, target)
+        if value is None:
+            return None
         existing = next((k for k in call.keywords if k.arg == "dir"), None)
         dir_pos = 6 if call_qualname_is_named_temp(model, call) else 2
         if existing is None and len(call.args) > dir_pos:
