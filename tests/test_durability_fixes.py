@@ -1,0 +1,657 @@
+"""IO3xx fixes keep behaviour: golden outputs, and the code run before and after each fix on
+real files (contents, modes, symlinks, bytes paths), with faults injected (fsync and replace
+failing, an exception in the block): the error surfaces, the old file stays, no temp file and
+no descriptor is left behind. Every fixed output is also checked for new pyflakes findings and
+for imports out of isort order (ruff ``F`` and ``I``)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import lint
+
+from iolint.diagnostics import Applicability, Diagnostic
+from iolint.fix import apply_edits, fix_text
+from iolint.registry import all_rules
+from iolint.rules.base import RuleOptions
+
+IO3 = [r.code for r in all_rules() if r.code.startswith("IO3") and r.default_enabled]
+EVERY_RULE = [r.code for r in all_rules()]
+
+
+def fix_of(source: str, code: str) -> tuple[str, Diagnostic]:
+    """The text after the fix of the only ``code`` finding."""
+    source = textwrap.dedent(source)
+    found = [d for d in lint(source, [code]) if d.code == code]
+    assert len(found) == 1, found
+    assert found[0].fix is not None and found[0].fix.edits, found[0]
+    return apply_edits(source, found[0].fix.edits), found[0]
+
+
+def no_fix(source: str, code: str) -> Diagnostic:
+    found = [d for d in lint(textwrap.dedent(source), [code]) if d.code == code]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def assert_clean(fixed: str) -> None:
+    """The fixed code lints clean under iolint (every rule, strict too, minus the opt-in
+    macOS note), has no pyflakes finding and keeps its imports sorted."""
+    leftovers = [
+        d.code for d in lint(fixed, EVERY_RULE, RuleOptions(strict=True)) if d.code != "IO308"
+    ]
+    assert leftovers == [], (leftovers, fixed)
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    result = subprocess.run(
+        [ruff, "check", "--no-cache", "--isolated", "--select", "F,I", "--stdin-filename",
+         "fixed.py", "-"],
+        input=fixed,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + fixed
+
+
+def load(source: str, name: str) -> Callable[..., Any]:
+    namespace: dict[str, Any] = {"__name__": "fixed_module"}
+    exec(compile(textwrap.dedent(source), f"<{name}>", "exec"), namespace)
+    return namespace[name]  # type: ignore[no-any-return]
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@contextmanager
+def umask(mask: int) -> Iterator[None]:
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def failing(real: Callable[..., Any], err: int = errno.EIO) -> Callable[..., Any]:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(err, os.strerror(err))
+
+    return fail
+
+
+linux_only = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc fds")
+
+# ----------------------------------------------------------------------------- IO306
+
+JSON_SAVE = '''\
+"""Settings."""
+import json
+
+
+def save_settings(path, settings):
+    # The whole file is rewritten.
+    with open(path, "w", encoding="utf-8", newline="\\n") as f:
+        json.dump(settings, f, indent=2, ensure_ascii=False)
+        f.write("\\n")  # trailing newline
+    return path
+'''
+
+SETTINGS = {"name": "café", "n": [1, 2, 3]}
+
+
+@pytest.fixture(scope="module")
+def json_fixed() -> str:
+    out, diag = fix_of(JSON_SAVE, "IO306")
+    assert diag.fix is not None and diag.fix.applicability is Applicability.UNSAFE
+    return out
+
+
+def test_io306_golden(json_fixed: str) -> None:
+    # Only the callee of the with changes: body, comments and arguments stay.
+    assert (
+        "    # The whole file is rewritten.\n"
+        '    with _atomic_write(path, "w", encoding="utf-8", newline="\\n") as f:\n'
+        "        json.dump(settings, f, indent=2, ensure_ascii=False)\n"
+        '        f.write("\\n")  # trailing newline\n'
+        "    return path\n"
+    ) in json_fixed
+    # Imports join the block in sort order, the helper comes after them.
+    assert json_fixed.startswith(
+        '"""Settings."""\nimport contextlib\nimport errno\nimport json\nimport os\n\n\n'
+        "@contextlib.contextmanager\ndef _atomic_write(path, mode="
+    )
+    assert_clean(json_fixed)
+
+
+def _run_both(tmp_path: Path, fixed: str, prepare: Callable[[Path], Path]) -> tuple[Path, Path]:
+    """Run the original and the fixed save on two prepared copies; return their targets."""
+    results = []
+    for label, source in (("before", JSON_SAVE), ("after", fixed)):
+        root = tmp_path / label
+        root.mkdir()
+        target = prepare(root)
+        assert load(source, "save_settings")(str(target), SETTINGS) == str(target)
+        results.append(target)
+    return results[0], results[1]
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o755, 0o600, 0o664])
+def test_io306_keeps_content_and_mode(tmp_path: Path, json_fixed: str, mode: int) -> None:
+    def prepare(root: Path) -> Path:
+        target = root / "settings.json"
+        target.write_text("old\n")
+        target.chmod(mode)
+        return target
+
+    before, after = _run_both(tmp_path, json_fixed, prepare)
+    assert after.read_bytes() == before.read_bytes()
+    assert after.stat().st_mode == before.stat().st_mode
+    assert sorted(os.listdir(after.parent)) == ["settings.json"]
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o077])
+def test_io306_new_target_gets_the_umask_mode_like_open(
+    tmp_path: Path, json_fixed: str, mask: int
+) -> None:
+    with umask(mask):
+        before, after = _run_both(tmp_path, json_fixed, lambda root: root / "new.json")
+    assert after.read_bytes() == before.read_bytes()
+    assert after.stat().st_mode == before.stat().st_mode == 0o100666 & ~mask
+
+
+def test_io306_symlink_stays_a_symlink(tmp_path: Path, json_fixed: str) -> None:
+    def prepare(root: Path) -> Path:
+        (root / "real").mkdir()
+        real = root / "real" / "settings.json"
+        real.write_text("old\n")
+        real.chmod(0o640)
+        link = root / "settings.json"
+        link.symlink_to(real)
+        return link
+
+    before, after = _run_both(tmp_path, json_fixed, prepare)
+    assert after.is_symlink() and before.is_symlink()
+    assert after.resolve() == tmp_path / "after" / "real" / "settings.json"
+    assert after.resolve().read_bytes() == before.resolve().read_bytes()
+    assert after.resolve().stat().st_mode & 0o777 == 0o640
+    assert sorted(os.listdir(after.parent / "real")) == ["settings.json"]
+
+
+def test_io306_bytes_and_path_objects(tmp_path: Path, json_fixed: str) -> None:
+    save = load(json_fixed, "save_settings")
+    reference = tmp_path / "ref.json"
+    load(JSON_SAVE, "save_settings")(str(reference), SETTINGS)
+    as_bytes = os.fsencode(tmp_path / "b.json")
+    assert save(as_bytes, SETTINGS) == as_bytes
+    save(tmp_path / "p.json", SETTINGS)
+    for name in ("b.json", "p.json"):
+        assert (tmp_path / name).read_bytes() == reference.read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["b.json", "p.json", "ref.json"]
+
+
+@linux_only
+@pytest.mark.parametrize("broken", ["fsync", "replace"])
+def test_io306_failure_keeps_the_old_file_and_cleans_up(
+    tmp_path: Path, json_fixed: str, broken: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "settings.json"
+    target.write_text("old\n")
+    save = load(json_fixed, "save_settings")
+    fds = open_fds()
+    monkeypatch.setattr(os, broken, failing(getattr(os, broken)))
+    with pytest.raises(OSError) as raised:
+        save(str(target), SETTINGS)
+    monkeypatch.undo()
+    assert raised.value.errno == errno.EIO  # the original error, not a cleanup error
+    assert target.read_text() == "old\n"
+    assert sorted(os.listdir(tmp_path)) == ["settings.json"]
+    assert open_fds() == fds
+
+
+@linux_only
+def test_io306_exception_in_the_block_surfaces_and_keeps_the_old_file(
+    tmp_path: Path, json_fixed: str
+) -> None:
+    target = tmp_path / "settings.json"
+    target.write_text("old\n")
+    fds = open_fds()
+    for source in (JSON_SAVE, json_fixed):
+        with pytest.raises(TypeError):  # json cannot encode a set: the same error before
+            load(source, "save_settings")(str(target), {"bad": {1}})
+        if source is JSON_SAVE:
+            assert target.read_text() != "old\n"  # the old code lost the file
+            target.write_text("old\n")
+    assert target.read_text() == "old\n"
+    assert sorted(os.listdir(tmp_path)) == ["settings.json"]
+    assert open_fds() == fds
+
+
+def test_io306_missing_directory_raises_like_open(tmp_path: Path, json_fixed: str) -> None:
+    target = tmp_path / "missing" / "settings.json"
+    for source in (JSON_SAVE, json_fixed):
+        with pytest.raises(FileNotFoundError):
+            load(source, "save_settings")(str(target), SETTINGS)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anything")
+def test_io306_read_only_target_still_raises(tmp_path: Path, json_fixed: str) -> None:
+    target = tmp_path / "settings.json"
+    target.write_text("old\n")
+    target.chmod(0o444)
+    for source in (JSON_SAVE, json_fixed):
+        with pytest.raises(PermissionError):
+            load(source, "save_settings")(str(target), SETTINGS)
+    assert target.read_text() == "old\n"
+
+
+def test_io306_second_rewrite_calls_the_helper_the_first_added() -> None:
+    source = textwrap.dedent(
+        """\
+        import json
+
+
+        def save_a(path, data):
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(data, f)
+
+
+        def save_b(path, blob):
+            with open(path, "wb") as f:
+                f.write(blob)
+        """
+    )
+    outcome = fix_text(source, lambda t: lint(t, IO3), unsafe=True)
+    assert [d.code for d in outcome.fixed] == ["IO306", "IO306"]
+    assert outcome.text.count("def _atomic_write(") == 1
+    assert '    with _atomic_write(path, "wb") as f:\n' in outcome.text
+    assert_clean(outcome.text)
+
+
+def test_io306_calls_the_modules_own_context_manager() -> None:
+    helper = textwrap.dedent(
+        '''\
+        import contextlib
+        import os
+        import tempfile
+
+
+        @contextlib.contextmanager
+        def atomic_open(path, mode="w", *args, **kwargs):
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)))
+            try:
+                with open(fd, mode, *args, **kwargs) as f:
+                    yield f
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+
+
+        def save_config(path, text):
+            with open(path, "w") as f:
+                f.write(text)
+        '''
+    )
+    out, _ = fix_of(helper, "IO306")
+    assert '    with atomic_open(path, "w") as f:\n' in out
+    assert "_atomic_write" not in out
+
+
+def test_io306_display_only_beside_another_atomic_writer() -> None:
+    diag = no_fix(
+        """
+        import os
+
+
+        def write_atomic(path, blob):
+            with open(path + ".tmp", "wb") as f:
+                f.write(blob)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(path + ".tmp", path)
+
+
+        def save_config(path, text):
+            with open(path, "w") as f:
+                f.write(text)
+        """,
+        "IO306",
+    )
+    assert diag.fix is not None and diag.fix.applicability is Applicability.DISPLAY_ONLY
+    assert "`write_atomic()`" in diag.fix.message and diag.fix.edits == ()
+
+
+def test_io306_display_only_under_etc() -> None:
+    diag = no_fix(
+        """
+        GROUP = "/etc/group"
+
+
+        def save_groups(lines):
+            with open(GROUP, "w") as f:
+                f.writelines(lines)
+        """,
+        "IO306",
+    )
+    assert diag.fix is not None and diag.fix.applicability is Applicability.DISPLAY_ONLY
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "        f.write(text)\n        print(f.name)\n",  # f.name would be a descriptor
+        "        f.write(text)\n        print(open(path).read())\n",  # reads the target
+    ],
+)
+def test_io306_no_rewrite_when_the_block_sees_the_file(body: str) -> None:
+    diag = no_fix("def save(path, text):\n    with open(path, 'w') as f:\n" + body, "IO306")
+    assert diag.fix is None
+
+
+def test_io306_no_rewrite_with_opener_or_unknown_mode() -> None:
+    for call in ("open(path, 'w', opener=op)", "open(path, mode)"):
+        source = f"def save(path, text, op, mode='w'):\n    with {call} as f:\n        f.write(text)\n"
+        found = [d for d in lint(source, ["IO306"])]
+        assert all(d.fix is None for d in found), found
+
+
+# ----------------------------------------------------------------------------- IO302 / IO303
+
+FINALLY_SAVE = """\
+import os
+
+
+def save_state(path, data):
+    f = open(path + ".tmp", "w")
+    try:
+        f.write(data)
+    finally:
+        f.close()
+    os.replace(path + ".tmp", path)
+"""
+
+
+def test_io302_fsync_goes_in_the_try_body_never_in_finally(tmp_path: Path) -> None:
+    out, diag = fix_of(FINALLY_SAVE, "IO302")
+    assert (
+        "    try:\n"
+        "        f.write(data)\n"
+        "        f.flush()\n"
+        "        os.fsync(f.fileno())\n"
+        "    finally:\n"
+        "        f.close()\n"
+    ) in out
+    # The same fix adds the directory fsync IO303 would ask for next: one pass, all changes.
+    assert "    os.replace(path + \".tmp\", path)\n    if os.name != \"nt\":\n" in out
+    assert out.startswith("import errno\nimport os\n")
+    assert_clean(out)
+    for source, name in ((FINALLY_SAVE, "a"), (out, "b")):
+        load(source, "save_state")(str(tmp_path / name), "data\n")
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+    assert sorted(os.listdir(tmp_path)) == ["a", "b"]
+
+
+@linux_only
+def test_io302_failed_fsync_surfaces_and_closes_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _ = fix_of(FINALLY_SAVE, "IO302")
+    target = tmp_path / "state"
+    target.write_text("old")
+    save = load(out, "save_state")
+    fds = open_fds()
+    monkeypatch.setattr(os, "fsync", failing(os.fsync))
+    with pytest.raises(OSError) as raised:
+        save(str(target), "new")
+    monkeypatch.undo()
+    assert raised.value.errno == errno.EIO
+    assert target.read_text() == "old"  # not published
+    assert open_fds() == fds
+
+
+def test_io302_and_io303_one_pass_counts_every_change() -> None:
+    first = [d for d in lint(FINALLY_SAVE, IO3) if d.fix is not None]
+    outcome = fix_text(FINALLY_SAVE, lambda t: lint(t, IO3), unsafe=True)
+    assert [d.code for d in outcome.fixed] == [d.code for d in first] == ["IO302"]
+    assert [d.code for d in outcome.remaining] == []
+
+
+def test_io303_directory_fsync_tolerates_file_systems_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = """\
+        import os
+
+
+        def write_state(tmp, path, blob):
+            with open(tmp, "wb") as f:
+                f.write(blob)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        """
+    out, diag = fix_of(source, "IO303")
+    assert diag.fix is not None and diag.fix.applicability is Applicability.UNSAFE
+    assert_clean(out)
+    save = load(out, "write_state")
+    real_fsync = os.fsync
+
+    def no_dir_sync(fd: int) -> None:
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.EINVAL, "directory fsync not supported")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", no_dir_sync)
+    # Bytes paths work, and EINVAL from the directory fsync is not an error.
+    save(os.fsencode(tmp_path / "state.tmp"), os.fsencode(tmp_path / "state"), b"blob")
+    monkeypatch.undo()
+    assert (tmp_path / "state").read_bytes() == b"blob"
+
+
+ZIP_SAVE = """\
+import os
+import zipfile
+
+
+def save_bundle(path, names):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        with zipfile.ZipFile(f, "w") as z:
+            for n in names:
+                z.writestr(n, n * 3)
+    os.replace(tmp, path)
+"""
+
+
+def test_io302_fsync_waits_for_the_zip_trailer(tmp_path: Path) -> None:
+    out, _ = fix_of(ZIP_SAVE, "IO302")
+    assert (
+        "                z.writestr(n, n * 3)\n"
+        "        f.flush()\n"
+        "        os.fsync(f.fileno())\n"
+        "    os.replace(tmp, path)\n"
+    ) in out
+    assert_clean(out)
+    synced_sizes: list[int] = []
+    real_fsync = os.fsync
+
+    def recording(fd: int) -> None:
+        synced_sizes.append(os.fstat(fd).st_size)
+        real_fsync(fd)
+
+    for source, name in ((ZIP_SAVE, "a.zip"), (out, "b.zip")):
+        if source is out:
+            os.fsync = recording  # type: ignore[assignment]
+        try:
+            load(source, "save_bundle")(str(tmp_path / name), ["x", "y"])
+        finally:
+            os.fsync = real_fsync
+    a, b = (zipfile.ZipFile(tmp_path / n) for n in ("a.zip", "b.zip"))
+    with a, b:
+        assert b.testzip() is None
+        assert {i: b.read(i) for i in b.namelist()} == {i: a.read(i) for i in a.namelist()}
+    # The file's fsync saw the whole archive, central directory included.
+    assert synced_sizes[0] == (tmp_path / "b.zip").stat().st_size
+
+
+def test_io302_no_fix_when_the_zip_closes_after_the_block() -> None:
+    diag = no_fix(
+        """
+        import os
+        import zipfile
+
+
+        def save_bundle(path, names):
+            with open(path + ".tmp", "wb") as f, zipfile.ZipFile(f, "w") as z:
+                for n in names:
+                    z.writestr(n, n)
+            os.replace(path + ".tmp", path)
+        """,
+        "IO302",
+    )
+    assert diag.fix is None
+
+
+def test_io302_no_fix_when_a_handler_would_swallow_the_fsync_error() -> None:
+    diag = no_fix(
+        """
+        import os
+
+
+        def save_state(path, data):
+            try:
+                with open(path + ".tmp", "w") as f:
+                    f.write(data)
+            except OSError:
+                pass
+            os.replace(path + ".tmp", path)
+        """,
+        "IO302",
+    )
+    assert diag.fix is None
+
+
+# ----------------------------------------------------------------------------- IO307
+
+JOURNAL = """\
+import json
+
+
+def commit(journal, record):
+    with open(journal, "a", encoding="utf-8") as f:
+        if record:
+            f.write(json.dumps(record) + "\\n")
+"""
+
+
+def test_io307_fsync_at_the_end_of_the_writing_block(tmp_path: Path) -> None:
+    out, _ = fix_of(JOURNAL, "IO307")
+    assert out.startswith("import json\nimport os\n")
+    assert (
+        '            f.write(json.dumps(record) + "\\n")\n'
+        "        f.flush()\n"
+        "        os.fsync(f.fileno())\n"
+    ) in out
+    assert_clean(out)
+    for source, name in ((JOURNAL, "a"), (out, "b")):
+        commit = load(source, "commit")
+        commit(str(tmp_path / name), {"n": 1})
+        commit(str(tmp_path / name), None)
+        commit(os.fsencode(tmp_path / name), {"n": 2})
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+
+
+@linux_only
+def test_io307_failed_fsync_surfaces_without_leaking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _ = fix_of(JOURNAL, "IO307")
+    commit = load(out, "commit")
+    fds = open_fds()
+    monkeypatch.setattr(os, "fsync", failing(os.fsync))
+    with pytest.raises(OSError) as raised:
+        commit(str(tmp_path / "j"), {"n": 1})
+    monkeypatch.undo()
+    assert raised.value.errno == errno.EIO
+    assert open_fds() == fds
+
+
+# ----------------------------------------------------------------------------- IO301, IO304, IO305
+
+
+def test_io301_flush_keeps_content(tmp_path: Path) -> None:
+    source = """\
+        import os
+
+
+        def dump(path, text):
+            with open(path, "a") as f:
+                f.write(text)
+                os.fsync(f.fileno())
+        """
+    out, _ = fix_of(source, "IO301")
+    assert_clean(out)
+    for src, name in ((source, "a"), (out, "b")):
+        load(src, "dump")(str(tmp_path / name), "x\n")
+    assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text() == "x\n"
+
+
+@pytest.mark.parametrize("suffix", ['".json"', 'b".json"', None])
+def test_io304_dir_argument_has_the_calls_path_type(tmp_path: Path, suffix: str | None) -> None:
+    args = f"suffix={suffix}" if suffix else ""
+    source = f"""\
+        import json
+        import os
+        import tempfile
+
+
+        def save(path, data):
+            fd, tmp = tempfile.mkstemp({args})
+            with os.fdopen(fd, "w") as f:
+                json.dump(data, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        """
+    out, _ = fix_of(source, "IO304")
+    save = load(out, "save")
+    for target in (str(tmp_path / "s.json"), os.fsencode(tmp_path / "b.json")):
+        save(target, {"a": 1})
+    assert (tmp_path / "s.json").read_text() == (tmp_path / "b.json").read_text() == '{"a": 1}'
+    assert sorted(os.listdir(tmp_path)) == ["b.json", "s.json"]
+
+
+def test_io305_replace_keeps_content(tmp_path: Path) -> None:
+    source = """\
+        import os
+
+
+        def save(path, blob):
+            with open(path + ".tmp", "wb") as f:
+                f.write(blob)
+                f.flush()
+                os.fsync(f.fileno())
+            if os.path.exists(path):
+                os.remove(path)
+            os.rename(path + ".tmp", path)
+        """
+    out, _ = fix_of(source, "IO305")
+    assert "os.replace(path + \".tmp\", path)" in out and "os.remove" not in out
+    target = tmp_path / "t"
+    target.write_bytes(b"old")
+    load(out, "save")(str(target), b"new")
+    assert target.read_bytes() == b"new"
+    assert sorted(os.listdir(tmp_path)) == ["t"]
