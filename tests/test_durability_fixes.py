@@ -376,6 +376,20 @@ def test_io306_no_rewrite_with_arguments_it_cannot_pass_on(call: str) -> None:
     assert no_fix(source, "IO306").fix is None
 
 
+def test_io306_no_helper_when_the_module_rebinds_open() -> None:
+    source = """
+        import io
+
+        open = io.open
+
+
+        def save(path, text):
+            with io.open(path, "w") as f:
+                f.write(text)
+        """
+    assert no_fix(source, "IO306").fix is None
+
+
 # ----------------------------------------------------------------------------- IO302 / IO303
 
 FINALLY_SAVE = """\

@@ -269,8 +269,8 @@ def _with_new_helper(model: ModuleModel, call: ast.Call, w: ast.With) -> list[Ed
         return None
     anchor = body[index]
     ok, imports = need_modules(model, anchor, *HELPER_MODULES)
-    if not ok:
-        return None
+    if not ok or model.bindings_of("open", anchor) is not None:
+        return None  # the helper's open() would be the module's own
     name = fresh_name(model, "_atomic_write")
     lines = tuple(helper_source(name).splitlines())
     text = inserted_text(
