@@ -417,8 +417,8 @@ def test_io302_fsync_goes_in_the_try_body_never_in_finally(tmp_path: Path) -> No
         "        f.close()\n"
     ) in out
     # The same fix adds the directory fsync IO303 would ask for next: one pass, all changes.
-    assert '    os.replace(path + ".tmp", path)\n    if os.name != "nt":\n' in out
-    assert out.startswith("import errno\nimport os\n")
+    assert '    os.replace(path + ".tmp", path)\n    _fsync_directory(path)\n' in out
+    assert out.startswith("import errno\nimport os\n\n\ndef _fsync_directory(path):\n")
     assert_clean(out)
     for source, name in ((FINALLY_SAVE, "a"), (out, "b")):
         load(source, "save_state")(str(tmp_path / name), "data\n")
@@ -449,6 +449,17 @@ def test_io302_and_io303_one_pass_counts_every_change() -> None:
     outcome = fix_text(FINALLY_SAVE, lambda t: lint(t, IO3), unsafe=True)
     assert [d.code for d in outcome.fixed] == [d.code for d in first] == ["IO302"]
     assert [d.code for d in outcome.remaining] == []
+
+
+def test_two_publishes_share_one_directory_helper() -> None:
+    source = ZIP_SAVE + "\n\n" + FINALLY_SAVE.replace("import os\n", "")
+    first = [d for d in lint(source, IO3) if d.fix is not None]
+    outcome = fix_text(source, lambda t: lint(t, IO3), unsafe=True)
+    assert [d.code for d in outcome.fixed] == [d.code for d in first] == ["IO302", "IO302"]
+    assert outcome.text.count("def _fsync_directory(") == 1
+    assert outcome.text.count("    _fsync_directory(path)\n") == 2
+    assert outcome.remaining == ()
+    assert_clean(outcome.text)
 
 
 def test_io303_directory_fsync_tolerates_file_systems_without_it(

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 from iolint.diagnostics import Applicability, Edit, Fix
 from iolint.edits import fresh_name
-from iolint.fixes.cst import Insertion, diff_edits, inserted_text, statement_anchor
-from iolint.fixes.imports import import_edits, need_modules
+from iolint.fixes.cst import Insertion, insert_statements, statement_anchor
+from iolint.fixes.imports import first_after_imports, import_edits, need_modules
 from iolint.model import ModuleModel
 from iolint.model.durability import WrittenFile, durability_facts
 
@@ -132,16 +132,6 @@ def atomic_writers(model: ModuleModel) -> AtomicWriters:
         else:
             others.append(fn.name)
     return AtomicWriters(usable, tuple(others))
-
-
-def _first_after_imports(model: ModuleModel) -> int:
-    body = model.tree.body
-    i = 0
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        i = 1
-    while i < len(body) and isinstance(body[i], (ast.Import, ast.ImportFrom)):
-        i += 1
-    return i
 
 
 def _top_level(model: ModuleModel, node: ast.AST) -> ast.stmt | None:
@@ -263,7 +253,7 @@ def atomic_rewrite_fix(model: ModuleModel, file: WrittenFile) -> Fix | None:
 
 def _with_new_helper(model: ModuleModel, call: ast.Call, w: ast.With) -> list[Edit] | None:
     body = model.tree.body
-    index = _first_after_imports(model)
+    index = first_after_imports(model)
     top = _top_level(model, w)
     if index >= len(body) or top is None or body.index(top) < index:
         return None
@@ -273,27 +263,9 @@ def _with_new_helper(model: ModuleModel, call: ast.Call, w: ast.With) -> list[Ed
         return None  # the helper's open() would be the module's own
     name = fresh_name(model, "_atomic_write")
     lines = tuple(helper_source(name).splitlines())
-    text = inserted_text(
-        model, [Insertion(statement_anchor(model, anchor), lines, after=False, separate=2)]
+    rename = Edit(model.start(call.func), model.end(call.func), name)
+    return insert_statements(
+        model,
+        [Insertion(statement_anchor(model, anchor), lines, after=False, separate=2)],
+        [rename, *import_edits(model, imports)],
     )
-    if text is None:
-        return None
-    # The callee is on a line after the helper's insertion point, the imports before it:
-    # edits on the original text, composed on the new one, then diffed back.
-    old_lines = model.source.text.count(model.source.newline) - text.count(model.source.newline)
-    start = model.start(call.func)
-    shift = -old_lines
-    from iolint.fix import apply_edits
-
-    renamed = apply_edits(
-        text,
-        [
-            Edit(
-                type(start)(start.line + shift, start.column),
-                type(start)(model.end(call.func).line + shift, model.end(call.func).column),
-                name,
-            ),
-            *import_edits(model, imports),
-        ],
-    )
-    return diff_edits(model.source.text, renamed)

@@ -60,47 +60,83 @@ def statement_anchor(model: ModuleModel, stmt: ast.stmt) -> Position:
     return model.start(stmt)
 
 
-def insert_statements(model: ModuleModel, insertions: Sequence[Insertion]) -> list[Edit] | None:
-    """Edits inserting the statements; None when libcst cannot place one of them."""
-    found = _transform_region(model, insertions)
-    if found is None:
+def insert_statements(
+    model: ModuleModel, insertions: Sequence[Insertion], text_edits: Sequence[Edit] = ()
+) -> list[Edit] | None:
+    """Edits inserting the statements, together with ``text_edits`` (positions in the
+    original text, on lines the insertions leave as they are: imports, a renamed callee);
+    None when libcst cannot place a statement or an edit falls on a changed line."""
+    original = model.source.text
+    groups: dict[tuple[int, int], list[Insertion]] = {}
+    for ins in insertions:
+        span = _top_level_span(model, ins.anchor.line)
+        if span is None:
+            return None
+        groups.setdefault(span, []).append(ins)
+    text = original
+    # Each module-level statement is transformed on its own, the last one first, so that
+    # the offsets of the earlier ones stay valid.
+    for span in sorted(groups, reverse=True):
+        found = _transform_region(model, span, groups[span])
+        if found is None:
+            return None
+        start, old, new = found
+        text = text[:start] + new + text[start + len(old) :]
+    if text_edits:
+        moved = _map_edits(original, text, text_edits)
+        if moved is None:
+            return None
+        text = _apply(text, moved)
+    return diff_edits(original, text)
+
+
+def _map_edits(old: str, new: str, edits: Sequence[Edit]) -> list[Edit] | None:
+    """``edits`` on ``old`` as edits on ``new``, through the lines both texts share."""
+    a, b = _LINE.findall(old), _LINE.findall(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    blocks = matcher.get_matching_blocks()
+    # Lines inserted right before old line i: an insertion there goes before them (imports
+    # added above a statement the fix also puts a helper above).
+    inserted_before = {i1: j1 for tag, i1, _, j1, _ in matcher.get_opcodes() if tag == "insert"}
+
+    def line(n: int, at_end: bool) -> int | None:
+        index = n - 1
+        for i, j, size in blocks:
+            # A position at column 0 of the line after a block still belongs to it.
+            if i <= index < i + size or (at_end and size and index == i + size):
+                return j + (index - i) + 1
         return None
-    first, old, new = found
-    return [
-        Edit(_shift(e.start, first), _shift(e.end, first), e.content) for e in diff_edits(old, new)
-    ]
+
+    out: list[Edit] = []
+    for e in edits:
+        if e.start == e.end and e.start.column == 0 and e.start.line - 1 in inserted_before:
+            at = Position(inserted_before[e.start.line - 1] + 1, 0)
+            out.append(Edit(at, at, e.content))
+            continue
+        start = line(e.start.line, False) if e.start.line <= len(a) else len(b) + 1
+        end = line(e.end.line, e.end.column == 0) if e.end.line <= len(a) else len(b) + 1
+        if start is None or end is None:
+            return None
+        out.append(Edit(Position(start, e.start.column), Position(end, e.end.column), e.content))
+    return out
 
 
-def _shift(pos: Position, first: int) -> Position:
-    """A position in the region starting at line ``first``, as one in the module."""
-    return Position(pos.line + first - 1, pos.column)
+def _apply(text: str, edits: Sequence[Edit]) -> str:
+    from iolint.fix import apply_edits
 
-
-def inserted_text(model: ModuleModel, insertions: Sequence[Insertion]) -> str | None:
-    """The module's text with the statements inserted; None when libcst cannot place one."""
-    found = _transform_region(model, insertions)
-    if found is None:
-        return None
-    first, old, new = found
-    text = model.source.text
-    start = model.source.offset(Position(first, 0))
-    return text[:start] + new + text[start + len(old) :]
+    return apply_edits(text, edits)
 
 
 def _transform_region(
-    model: ModuleModel, insertions: Sequence[Insertion]
+    model: ModuleModel, span: tuple[int, int], insertions: Sequence[Insertion]
 ) -> tuple[int, str, str] | None:
     """Parse only the module-level statements that hold the anchors (libcst takes ten times
     as long as ``ast`` to parse, and a fix in a 4000-line test module must not cost seconds),
-    insert, and return the region's first line, old text and new text."""
+    insert, and return the region's offset, old text and new text."""
     import libcst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    spans = [_top_level_span(model, i.anchor.line) for i in insertions]
-    if not spans or any(span is None for span in spans):
-        return None
-    first = min(span[0] for span in spans if span is not None)
-    last = max(span[1] for span in spans if span is not None)
+    first, last = span
     text = model.source.text
     start = model.source.offset(Position(first, 0))
     end = len(text)
@@ -180,7 +216,7 @@ def _transform_region(
     # original nodes.
     new_module = wrapper.module.visit(_Insert())
     assert isinstance(new_module, libcst.Module)
-    return first, old, new_module.code
+    return start, old, new_module.code
 
 
 def diff_edits(old: str, new: str) -> list[Edit]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from iolint.edits import fresh_name, stands_alone
 from iolint.fixes.cst import Insertion, statement_anchor
+from iolint.fixes.imports import first_after_imports
 from iolint.model import ModuleModel
 from iolint.model.durability import WrittenFile
 from iolint.model.failures import oserror_catchers, swallows
@@ -240,20 +241,69 @@ def close_sync_point(
     return point, close.view, is_fd
 
 
-def dir_sync_lines(model: ModuleModel, target: str, step: str) -> list[str]:
-    """A POSIX-guarded fsync of ``target``'s directory that tolerates file systems that
-    cannot sync a directory (EINVAL/ENOTSUP), as iolint's IO401 allows."""
-    fd = fresh_name(model, "_dir_fd")
-    err = fresh_name(model, "_dir_err")
-    directory = f"os.path.dirname(os.path.abspath({target}))"
-    return [
-        'if os.name != "nt":',
-        f"{step}{fd} = os.open({directory}, os.O_RDONLY)",
-        f"{step}try:",
-        f"{step}{step}os.fsync({fd})",
-        f"{step}except OSError as {err}:",
-        f"{step}{step}if {err}.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):",
-        f"{step}{step}{step}raise",
-        f"{step}finally:",
-        f"{step}{step}os.close({fd})",
-    ]
+_DIR_HELPER = '''\
+def {name}(path):
+    """Fsync the directory holding ``path``: a rename into it then survives a power failure
+    (POSIX; file systems that cannot sync a directory are skipped)."""
+    if os.name == "nt":
+        return
+    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+    finally:
+        os.close(fd)
+'''
+
+DIR_HELPER_MODULES = ("errno", "os")
+
+
+def _existing_dir_helper(model: ModuleModel) -> str | None:
+    """A directory-fsync helper an earlier fix added to this module (same text)."""
+    for stmt in model.tree.body:
+        if isinstance(stmt, ast.FunctionDef) and "fsync_directory" in stmt.name:
+            if model.text_of(stmt).strip() == _DIR_HELPER.format(name=stmt.name).strip():
+                return stmt.name
+    return None
+
+
+@dataclass(frozen=True)
+class DirSync:
+    """Statements to insert for a directory fsync after a publish, and the imports the
+    helper needs (none when the module already has it)."""
+
+    insertions: tuple[Insertion, ...]
+    modules: tuple[str, ...]
+
+
+def dir_sync_after(model: ModuleModel, publish_stmt: ast.stmt, target: str) -> DirSync | None:
+    """A call of the module's directory-fsync helper right after the publish, and the
+    helper itself (once per module, after the import block) when it is not there yet. One
+    short call keeps deep blocks within the line length and adds no names to the function."""
+    point = SyncPoint(publish_stmt, after=True)
+    if not _usable(model, point):
+        return None
+    existing = _existing_dir_helper(model)
+    name = existing or fresh_name(model, "_fsync_directory")
+    call = point.insertion(model, [f"{name}({target})"])
+    if existing is not None:
+        return DirSync((call,), ())
+    body = model.tree.body
+    index = first_after_imports(model)
+    top = next((s for s in body if _holds(s, publish_stmt)), None)
+    if index >= len(body) or top is None or body.index(top) < index:
+        return None
+    anchor = body[index]
+    helper = Insertion(
+        statement_anchor(model, anchor),
+        tuple(_DIR_HELPER.format(name=name).splitlines()),
+        after=False,
+        separate=2,
+    )
+    return DirSync((helper, call), DIR_HELPER_MODULES)
+
+
+def _holds(outer: ast.stmt, inner: ast.stmt) -> bool:
+    return any(n is inner for n in ast.walk(outer))

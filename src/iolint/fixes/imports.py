@@ -152,3 +152,13 @@ def need_modules(model: ModuleModel, at: ast.AST, *modules: str) -> tuple[bool, 
         if state is None:
             missing.append(m)
     return True, missing
+
+
+def first_after_imports(model: ModuleModel) -> int:
+    """Index of the first module-level statement after the docstring and the imports: where
+    a helper a fix adds goes, so that every fix of the module puts it at the same place."""
+    body = model.tree.body
+    i = _header_end(body)
+    while i < len(body) and isinstance(body[i], (ast.Import, ast.ImportFrom)):
+        i += 1
+    return i

@@ -11,19 +11,17 @@ import ast
 from collections.abc import Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from iolint.edits import indent_unit, insert_before_statement, stands_alone
+from iolint.edits import insert_before_statement, stands_alone
 from iolint.fixes.atomic import atomic_rewrite_fix
 from iolint.fixes.cst import Insertion, insert_statements
 from iolint.fixes.fsync import (
-    SyncPoint,
+    DirSync,
     close_sync_point,
-    dir_sync_lines,
-    in_finally,
-    swallowed_at,
+    dir_sync_after,
     sync_lines,
     with_sync_point,
 )
-from iolint.fixes.imports import import_edits
+from iolint.fixes.imports import first_after_imports, import_edits
 from iolint.fixes.imports import module_available as _module_available
 from iolint.fixes.imports import need_modules as _need_modules
 from iolint.fixes.paths import temp_dir_argument
@@ -94,6 +92,28 @@ def _fix(
     return Fix(message, applicability, tuple(edits) + tuple(import_edits(model, imports)))
 
 
+def _statements_fix(
+    message: str, model: ModuleModel, insertions: list[Insertion], imports: list[str]
+) -> Fix | None:
+    """An unsafe fix that inserts statements (with libcst) and imports (in sort order)."""
+    edits = insert_statements(model, insertions, import_edits(model, imports))
+    return None if edits is None else Fix(message, Applicability.UNSAFE, tuple(edits))
+
+
+def _module_imports(
+    model: ModuleModel, *needs: tuple[ast.AST, tuple[str, ...]]
+) -> list[str] | None:
+    """The imports to add so that each module is usable where it is needed; None when a
+    name means something else there."""
+    missing: list[str] = []
+    for at, modules in needs:
+        ok, more = _need_modules(model, at, *modules)
+        if not ok:
+            return None
+        missing += [m for m in more if m not in missing]
+    return missing
+
+
 # ---------------------------------------------------------------------------- shared facts
 
 
@@ -144,36 +164,29 @@ def _flush_fsync_fix(
         lines = sync_lines(view, is_fd)
     if point is None:
         return None
-    modules = ["os"]
     insertions = [point.insertion(model, lines)]
+    needs: list[tuple[ast.AST, tuple[str, ...]]] = [(anchor, ("os",))]
     message = "Flush and fsync the file before it is closed"
     if dir_target is not None and publish is not None:
-        dir_sync = _dir_sync_insertion(model, publish, dir_target)
+        dir_sync = _dir_sync(model, publish, dir_target)
         if dir_sync is not None:
-            insertions.append(dir_sync)
-            modules.append("errno")
+            insertions += dir_sync.insertions
+            needs.append((model.tree.body[first_after_imports(model)], dir_sync.modules))
             message += ", and fsync its directory after the rename (skipped on Windows)"
-    ok, imports = _need_modules(model, anchor, *modules)
-    if not ok:
+    imports = _module_imports(model, *needs)
+    if imports is None:
         return None
-    edits = insert_statements(model, insertions)
-    if edits is None:
-        return None
-    return _fix(message, Applicability.UNSAFE, model, edits, imports)
+    return _statements_fix(message, model, insertions, imports)
 
 
-def _dir_sync_insertion(model: ModuleModel, p: Publish, target: ast.expr) -> Insertion | None:
-    """The POSIX-guarded directory fsync right after the publish's statement."""
+def _dir_sync(model: ModuleModel, p: Publish, target: ast.expr) -> DirSync | None:
+    """The directory fsync right after the publish's statement."""
     stmt = model.parent(p.call)
     if not isinstance(stmt, ast.Expr) or not stands_alone(model, stmt):
         return None
     if p.api == "shutil.move" or not _simple(target):
         return None  # move() into a directory puts the file one level further down
-    point = SyncPoint(stmt, after=True)
-    if swallowed_at(model, stmt) or in_finally(model, stmt):
-        return None
-    step = indent_unit(model, stmt)
-    return point.insertion(model, dir_sync_lines(model, model.text_of(target), step))
+    return dir_sync_after(model, stmt, model.text_of(target))
 
 
 # ---------------------------------------------------------------------------- IO301
@@ -321,20 +334,17 @@ class PublishWithoutDirFsync(Rule):
                 yield self.diagnostic(ctx, p.call, message, self._fix(model, p))
 
     def _fix(self, model: ModuleModel, p: Publish) -> Fix | None:
-        insertion = _dir_sync_insertion(model, p, p.target)
-        if insertion is None:
+        dir_sync = _dir_sync(model, p, p.target)
+        if dir_sync is None:
             return None
-        ok, imports = _need_modules(model, p.call, "errno", "os")
-        if not ok:
+        at = model.tree.body[first_after_imports(model)]
+        imports = _module_imports(model, (at, dir_sync.modules))
+        if imports is None:
             return None
-        edits = insert_statements(model, [insertion])
-        if edits is None:
-            return None
-        return _fix(
+        return _statements_fix(
             "Fsync the destination directory after the rename (skipped on Windows)",
-            Applicability.UNSAFE,
             model,
-            edits,
+            list(dir_sync.insertions),
             imports,
         )
 
