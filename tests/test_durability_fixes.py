@@ -6,6 +6,7 @@ for imports out of isort order (ruff ``F`` and ``I``)."""
 
 from __future__ import annotations
 
+import ast
 import errno
 import os
 import shutil
@@ -23,6 +24,9 @@ from helpers import lint
 
 from iolint.diagnostics import Applicability, Diagnostic
 from iolint.fix import apply_edits, fix_text
+from iolint.fixes.imports import import_edits
+from iolint.model import ModuleModel
+from iolint.model.source import SourceText
 from iolint.registry import all_rules
 from iolint.rules.base import RuleOptions
 
@@ -73,6 +77,28 @@ def assert_clean(fixed: str) -> None:
     assert result.returncode == 0, result.stdout + fixed
 
 
+def assert_sorted(text: str) -> None:
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    result = subprocess.run(
+        [
+            ruff,
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "I",
+            "--stdin-filename",
+            "x.py",
+            "-",
+        ],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+
+
 def load(source: str, name: str) -> Callable[..., Any]:
     namespace: dict[str, Any] = {"__name__": "fixed_module"}
     exec(compile(textwrap.dedent(source), f"<{name}>", "exec"), namespace)
@@ -100,6 +126,45 @@ def failing(real: Callable[..., Any], err: int = errno.EIO) -> Callable[..., Any
 
 
 linux_only = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc fds")
+
+# ----------------------------------------------------------------------------- imports
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        # Sorted among the plain imports of the standard-library section.
+        (
+            '"""Doc."""\nimport json\nimport sys\n\nimport requests\n\nX = 1\n',
+            '"""Doc."""\nimport errno\nimport json\nimport os\nimport sys\n\nimport requests\n'
+            "\nX = 1\n",
+        ),
+        # Plain imports before the from-imports of the section.
+        (
+            "from pathlib import Path\n\nX = Path()\n",
+            "import errno\nimport os\nfrom pathlib import Path\n\nX = Path()\n",
+        ),
+        # A new standard-library section before the third-party one.
+        (
+            "import requests\n\nX = requests\n",
+            "import errno\nimport os\n\nimport requests\n\nX = requests\n",
+        ),
+        # After the docstring and `from __future__`.
+        (
+            '"""Doc."""\nfrom __future__ import annotations\n\n\ndef f():\n    pass\n',
+            '"""Doc."""\nfrom __future__ import annotations\n\nimport errno\nimport os\n\n\n'
+            "def f():\n    pass\n",
+        ),
+        ('"""Doc."""\nX = 1\n', '"""Doc."""\n\nimport errno\nimport os\n\nX = 1\n'),
+        ("X = 1\n", "import errno\nimport os\n\nX = 1\n"),
+    ],
+)
+def test_added_imports_join_the_block_in_sort_order(before: str, after: str) -> None:
+    model = ModuleModel(ast.parse(before), SourceText(before))
+    out = apply_edits(before, import_edits(model, ["os", "errno"]))
+    assert out == after
+    assert_sorted(out)
+
 
 # ----------------------------------------------------------------------------- IO306
 

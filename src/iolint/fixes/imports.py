@@ -77,6 +77,13 @@ def _line_start(line: int) -> Position:
     return Position(line, 0)
 
 
+def _at_end(model: ModuleModel, text: str) -> Edit:
+    """Insert ``text`` at the very end of the module."""
+    last = model.source.line_count
+    pos = Position(last, len(model.source.line(last)))
+    return Edit(pos, pos, text)
+
+
 def import_edits(model: ModuleModel, modules: list[str]) -> list[Edit]:
     """Edits adding ``import <m>`` for each standard-library module in ``modules``."""
     if not modules:
@@ -85,6 +92,10 @@ def import_edits(model: ModuleModel, modules: list[str]) -> list[Edit]:
     sections, first = _sections(model)
     body = model.tree.body
     stdlib = next((s for s in sections if all(i.stdlib for i in s)), None)
+    if stdlib is None:
+        # A module that does not separate its sections: the one that starts with the
+        # standard library.
+        stdlib = next((s for s in sections if s[0].stdlib), None)
     # Several new lines at one point are joined into one edit (two insertions at one point
     # would have no defined order).
     at: dict[Position, list[str]] = {}
@@ -94,26 +105,29 @@ def import_edits(model: ModuleModel, modules: list[str]) -> list[Edit]:
             # A new standard-library section before the first section.
             pos = _line_start(model.start(sections[0][0].stmt).line)
             return [Edit(pos, pos, "".join(line + nl for line in lines) + nl)]
-        if first < len(body):
-            node = body[first]
-            # Decorators and comments above the statement stay with it.
+        if first > 0:
+            # After the docstring and future imports, one blank line apart (isort's layout).
+            end = model.end(body[first - 1]).line
+            after = model.source.line(end + 1)
+            text = nl + "".join(line + nl for line in lines) + (nl if after.strip() else "")
+            if end >= model.source.line_count or (
+                end + 1 == model.source.line_count and not model.source.text.endswith(("\n", "\r"))
+            ):
+                return [_at_end(model, nl + text)]
+            pos = _line_start(end + 1)
+            return [Edit(pos, pos, text)]
+        if body:
+            node = body[0]
             line = model.start(node).line
             deco = getattr(node, "decorator_list", None)
             if deco:
                 line = min(line, *(d.lineno for d in deco))
-            while line > 1 and model.source.line(line - 1).lstrip().startswith("#"):
-                line -= 1
-            text = "".join(s + nl for s in lines)
             gap = nl * (2 if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else 1)
             pos = _line_start(line)
-            return [Edit(pos, pos, text + gap)]
-        # Only a docstring and future imports (or nothing): append after them.
-        if body:
-            end = model.end(body[-1])
-            pos = Position(end.line, len(model.source.line(end.line)))
-            return [Edit(pos, pos, nl + "".join(nl + s for s in lines).lstrip(nl) + nl)]
-        pos = Position(1, 0)
-        return [Edit(pos, pos, "".join(s + nl for s in lines))]
+            return [Edit(pos, pos, "".join(s + nl for s in lines) + gap)]
+        pos = _at_end(model, "").start
+        prefix = nl if model.source.text and not model.source.text.endswith(("\n", "\r")) else ""
+        return [Edit(pos, pos, prefix + "".join(s + nl for s in lines))]
     for m in modules:
         pos = _position_in(model, stdlib, m)
         at.setdefault(pos, []).append(f"import {m}")
