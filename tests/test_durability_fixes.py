@@ -329,6 +329,18 @@ def test_io306_read_only_target_still_raises(tmp_path: Path, json_fixed: str) ->
     assert target.read_text() == "old\n"
 
 
+def test_io306_helper_goes_above_the_comment_of_the_next_statement() -> None:
+    source = (
+        '"""Doc."""\nimport json\n\n# The default.\nX = 8\n\n\n'
+        'def save_settings(path, data):\n    with open(path, "w") as f:\n'
+        "        json.dump(data, f)\n"
+    )
+    out, _ = fix_of(source, "IO306")
+    assert "import os\n\n\n@contextlib.contextmanager\ndef _atomic_write(" in out
+    assert "            os.close(dir_fd)\n\n\n# The default.\nX = 8\n\n\ndef save_settings" in out
+    assert_clean(out)
+
+
 def test_io306_second_rewrite_calls_the_helper_the_first_added() -> None:
     source = textwrap.dedent(
         """\

@@ -40,13 +40,17 @@ class Insertion:
 
 
 def _top_level_span(model: ModuleModel, line: int) -> tuple[int, int] | None:
-    """First and last line of the module-level statement (decorators included) that
-    holds ``line``."""
+    """First and last line of the module-level statement (decorators, and the comments and
+    blank lines right above) that holds ``line``."""
     for stmt in model.tree.body:
         decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
         first = min([stmt.lineno, *(d.lineno for d in decorators)])
         last = stmt.end_lineno or stmt.lineno
         if first <= line <= last:
+            # Comment lines right above belong to the statement (libcst's leading lines):
+            # a helper inserted before it goes above them.
+            while first > 1 and model.source.line(first - 1).lstrip()[:1] in ("#", ""):
+                first -= 1
             return first, last
     return None
 
@@ -184,27 +188,42 @@ def _transform_region(
                 if ins.after:
                     out.extend([stmt, *statements])
                 elif ins.separate:
-                    # Blank lines above the anchor go above the new statements; its comments
-                    # stay with it.
+                    # As far from what precedes them as PEP 8 wants a top-level definition
+                    # (``separate`` blank lines), as far from the anchor, whose comments stay
+                    # with it.
                     lines: list[libcst.EmptyLine] = list(getattr(stmt, "leading_lines", ()))
                     blank = 0
                     while blank < len(lines) and lines[blank].comment is None:
                         blank += 1
-                    first = statements[0].with_changes(leading_lines=lines[:blank])
                     gap = [libcst.EmptyLine()] * ins.separate
+                    above = gap if blank or first > 1 else []
+                    new_head = statements[0].with_changes(leading_lines=above)
                     anchor = stmt.with_changes(leading_lines=gap + lines[blank:])
-                    out.extend([first, *statements[1:], anchor])
+                    out.extend([new_head, *statements[1:], anchor])
                 else:
                     # Comments above the anchor stay above the inserted statements.
-                    first = statements[0].with_changes(
+                    new_head = statements[0].with_changes(
                         leading_lines=getattr(stmt, "leading_lines", ())
                     )
-                    out.extend([first, *statements[1:], stmt.with_changes(leading_lines=())])
+                    out.extend([new_head, *statements[1:], stmt.with_changes(leading_lines=())])
             return out
 
         def on_leave(  # type: ignore[override]
             self, original_node: libcst.CSTNode, updated_node: libcst.CSTNode
         ) -> libcst.CSTNode:
+            if (
+                isinstance(original_node, libcst.Module)
+                and isinstance(updated_node, libcst.Module)
+                and updated_node.header
+                and first > 1
+                and id(original_node.body[0]) in new_statements
+            ):
+                # libcst files the comments above the region's first statement as the
+                # module's header; here they are that statement's own.
+                head = updated_node.body[0]
+                leading = [*updated_node.header, *getattr(head, "leading_lines", ())]
+                moved = [head.with_changes(leading_lines=leading), *updated_node.body[1:]]
+                updated_node = updated_node.with_changes(header=(), body=moved)
             if isinstance(original_node, (libcst.Module, libcst.IndentedBlock)) and isinstance(
                 updated_node, (libcst.Module, libcst.IndentedBlock)
             ):
