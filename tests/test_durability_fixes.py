@@ -24,6 +24,8 @@ from helpers import lint
 
 from iolint.diagnostics import Applicability, Diagnostic
 from iolint.fix import apply_edits, fix_text
+from iolint.fixes.atomic import helper_source
+from iolint.fixes.fsync import dir_helper_source
 from iolint.fixes.imports import import_edits
 from iolint.model import ModuleModel
 from iolint.model.source import SourceText
@@ -126,6 +128,27 @@ def failing(real: Callable[..., Any], err: int = errno.EIO) -> Callable[..., Any
 
 
 linux_only = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc fds")
+
+# ----------------------------------------------------------------------------- helpers
+
+
+@pytest.mark.parametrize(
+    "helper", [helper_source("_atomic_write"), dir_helper_source("_fsync_directory")]
+)
+def test_helpers_are_formatted_and_fit_79_columns(helper: str) -> None:
+    # A project that checks `ruff format`/black, or flake8's default 79 columns, still passes.
+    assert max(len(line) for line in helper.splitlines()) <= 79
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    text = "import contextlib\nimport errno\nimport os\n\n\n" + helper
+    result = subprocess.run(
+        [ruff, "format", "--isolated", "--line-length", "79", "--check", "-"],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
 
 # ----------------------------------------------------------------------------- imports
 
@@ -337,7 +360,7 @@ def test_io306_helper_goes_above_the_comment_of_the_next_statement() -> None:
     )
     out, _ = fix_of(source, "IO306")
     assert "import os\n\n\n@contextlib.contextmanager\ndef _atomic_write(" in out
-    assert "            os.close(dir_fd)\n\n\n# The default.\nX = 8\n\n\ndef save_settings" in out
+    assert "        os.close(dir_fd)\n\n\n# The default.\nX = 8\n\n\ndef save_settings" in out
     assert_clean(out)
 
 

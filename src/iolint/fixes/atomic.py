@@ -42,8 +42,11 @@ _PASSABLE = frozenset({"mode", "buffering", "encoding", "errors", "newline"})
 _HELPER = '''\
 @contextlib.contextmanager
 def {name}(path, mode="w", *args, **kwargs):
-    """Write ``path`` through a temp file beside it, then fsync and replace it; on any
-    error remove the temp file and keep the old one (mode bits kept, symlinks followed)."""
+    """Write ``path`` through a temp file beside it, fsynced, then replace it.
+
+    On any error the temp file is removed and the old file kept. The mode
+    bits of the old file are kept; a symlink is followed.
+    """
     real = os.path.realpath(path)
     try:
         perms = os.stat(real).st_mode & 0o777
@@ -58,7 +61,7 @@ def {name}(path, mode="w", *args, **kwargs):
     try:
         with open(fd, mode, *args, **kwargs) as f:
             if perms is not None:
-                os.chmod(tmp, perms)  # the umask may have cleared some of them
+                os.chmod(tmp, perms)  # the umask may have cleared some
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -67,15 +70,16 @@ def {name}(path, mode="w", *args, **kwargs):
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if os.name != "nt":
-        dir_fd = os.open(os.path.dirname(real), os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        except OSError as exc:
-            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
-                raise
-        finally:
-            os.close(dir_fd)
+    if os.name == "nt":
+        return
+    dir_fd = os.open(os.path.dirname(real), os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    except OSError as exc:  # some file systems cannot sync a directory
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+    finally:
+        os.close(dir_fd)
 '''
 
 

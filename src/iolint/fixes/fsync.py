@@ -243,14 +243,14 @@ def close_sync_point(
 
 _DIR_HELPER = '''\
 def {name}(path):
-    """Fsync the directory holding ``path``: a rename into it then survives a power failure
-    (POSIX; file systems that cannot sync a directory are skipped)."""
+    """Fsync the directory holding ``path``, so that a rename into it
+    survives a power failure (POSIX only)."""
     if os.name == "nt":
         return
     fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
     try:
         os.fsync(fd)
-    except OSError as exc:
+    except OSError as exc:  # some file systems cannot sync a directory
         if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
             raise
     finally:
@@ -260,11 +260,15 @@ def {name}(path):
 DIR_HELPER_MODULES = ("errno", "os")
 
 
+def dir_helper_source(name: str) -> str:
+    return _DIR_HELPER.format(name=name)
+
+
 def _existing_dir_helper(model: ModuleModel) -> str | None:
     """A directory-fsync helper an earlier fix added to this module (same text)."""
     for stmt in model.tree.body:
         if isinstance(stmt, ast.FunctionDef) and "fsync_directory" in stmt.name:
-            if model.text_of(stmt).strip() == _DIR_HELPER.format(name=stmt.name).strip():
+            if model.text_of(stmt).strip() == dir_helper_source(stmt.name).strip():
                 return stmt.name
     return None
 
@@ -298,7 +302,7 @@ def dir_sync_after(model: ModuleModel, publish_stmt: ast.stmt, target: str) -> D
     anchor = body[index]
     helper = Insertion(
         statement_anchor(model, anchor),
-        tuple(_DIR_HELPER.format(name=name).splitlines()),
+        tuple(dir_helper_source(name).splitlines()),
         after=False,
         separate=2,
     )
