@@ -44,7 +44,6 @@ from iolint.model.scopes import walk_local
 from iolint.rules.base import Rule, RuleContext
 
 PUBLISH_TRIGGERS = ("rename(", "replace(", "move(")
-_EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 
 def _facts(ctx: RuleContext) -> tuple[FunctionFacts, ...]:
@@ -137,13 +136,6 @@ def _window_sync(fn: FunctionFacts, p: Publish) -> str | None:
 
 def _written_publish(p: Publish) -> bool:
     return p.file is not None and p.file.written and p.file.last_write(p.seq) is not None
-
-
-def _statement_inserting_point(model: ModuleModel, node: ast.AST) -> ast.stmt | None:
-    stmt = model.statement_of(node)
-    if stmt is None or not stands_alone(model, stmt):
-        return None
-    return stmt
 
 
 def _flush_fsync_fix(
