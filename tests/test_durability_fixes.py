@@ -443,6 +443,29 @@ def test_io306_display_only_beside_another_atomic_writer() -> None:
     assert "`write_atomic()`" in diag.fix.message and diag.fix.edits == ()
 
 
+def test_io306_a_writer_of_its_own_file_is_not_a_helper() -> None:
+    _, diag = fix_of(
+        """
+        import os
+
+
+        def save_state(blob):
+            with open("state.tmp", "wb") as f:
+                f.write(blob)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace("state.tmp", "state")
+
+
+        def save_config(path, text):
+            with open(path, "w") as f:
+                f.write(text)
+        """,
+        "IO306",
+    )
+    assert diag.fix is not None and diag.fix.applicability is Applicability.UNSAFE
+
+
 def test_io306_display_only_under_etc() -> None:
     diag = no_fix(
         """

@@ -126,9 +126,11 @@ def atomic_writers(model: ModuleModel) -> AtomicWriters:
         fn = facts.node
         if not isinstance(fn, ast.FunctionDef) or model.parent(fn) is not model.tree:
             continue
-        if not facts.publishes or not any(
-            s.seq < p.seq for s in facts.syncs for p in facts.publishes
-        ):
+        params = {a.arg for a in (*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs)}
+        durable = [p for p in facts.publishes if any(s.seq < p.seq for s in facts.syncs)]
+        # A writer of its own file (``save_state(self)``) is not a helper for others: the
+        # target must come from a parameter.
+        if not any(_derived_from(model, p.target, params) for p in durable):
             continue
         yields = any(isinstance(n, ast.Yield) for n in ast.walk(fn))
         if _is_contextmanager(model, fn) and yields and _open_like_signature(fn):
@@ -136,6 +138,21 @@ def atomic_writers(model: ModuleModel) -> AtomicWriters:
         else:
             others.append(fn.name)
     return AtomicWriters(usable, tuple(others))
+
+
+def _derived_from(model: ModuleModel, expr: ast.expr, params: set[str]) -> bool:
+    """``expr`` is computed from one of ``params`` (directly or through one local)."""
+    for n in ast.walk(expr):
+        if not isinstance(n, ast.Name):
+            continue
+        if n.id in params:
+            return True
+        for b in model.bindings_of(n.id, n) or ():
+            if b.value is not None and any(
+                isinstance(m, ast.Name) and m.id in params for m in ast.walk(b.value)
+            ):
+                return True
+    return False
 
 
 def _top_level(model: ModuleModel, node: ast.AST) -> ast.stmt | None:
