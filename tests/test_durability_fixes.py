@@ -299,18 +299,19 @@ def test_io306_bytes_and_path_objects(tmp_path: Path, json_fixed: str) -> None:
 
 @linux_only
 @pytest.mark.parametrize("broken", ["fsync", "replace"])
+@pytest.mark.parametrize("err", [errno.EIO, errno.ENOSPC])
 def test_io306_failure_keeps_the_old_file_and_cleans_up(
-    tmp_path: Path, json_fixed: str, broken: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, json_fixed: str, broken: str, err: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "settings.json"
     target.write_text("old\n")
     save = load(json_fixed, "save_settings")
     fds = open_fds()
-    monkeypatch.setattr(os, broken, failing(getattr(os, broken)))
+    monkeypatch.setattr(os, broken, failing(getattr(os, broken), err))
     with pytest.raises(OSError) as raised:
         save(str(target), SETTINGS)
     monkeypatch.undo()
-    assert raised.value.errno == errno.EIO  # the original error, not a cleanup error
+    assert raised.value.errno == err  # the original error, not a cleanup error
     assert target.read_text() == "old\n"
     assert sorted(os.listdir(tmp_path)) == ["settings.json"]
     assert open_fds() == fds
@@ -615,6 +616,58 @@ def test_io303_directory_fsync_tolerates_file_systems_without_it(
     save(os.fsencode(tmp_path / "state.tmp"), os.fsencode(tmp_path / "state"), b"blob")
     monkeypatch.undo()
     assert (tmp_path / "state").read_bytes() == b"blob"
+
+
+DESCRIPTOR_SAVE = """\
+import os
+
+
+def store(path, blob):
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    n = os.write(fd, blob)
+    assert n == len(blob)
+    os.close(fd)
+    os.replace(path + ".tmp", path)
+"""
+
+
+def test_io302_descriptor_save_keeps_content_and_mode(tmp_path: Path) -> None:
+    out, _ = fix_of(DESCRIPTOR_SAVE, "IO302")
+    assert "    os.fsync(fd)\n    os.close(fd)\n    os.replace(" in out
+    assert_clean(out)
+    with umask(0o022):
+        for source, name in ((DESCRIPTOR_SAVE, "a"), (out, "b")):
+            load(source, "store")(str(tmp_path / name), b"blob")
+    for attr in ("read_bytes",):
+        assert getattr(tmp_path / "a", attr)() == getattr(tmp_path / "b", attr)()
+    assert (tmp_path / "a").stat().st_mode == (tmp_path / "b").stat().st_mode
+    assert sorted(os.listdir(tmp_path)) == ["a", "b"]
+
+
+PUBLISH_IN_BLOCK = """\
+import os
+
+
+def save_state(path, data):
+    with open(path + ".tmp", "w") as f:
+        f.write(data)
+        os.replace(path + ".tmp", path)
+"""
+
+
+def test_io302_fsync_before_a_publish_inside_the_block(tmp_path: Path) -> None:
+    out, _ = fix_of(PUBLISH_IN_BLOCK, "IO302")
+    assert (
+        "        f.write(data)\n"
+        "        f.flush()\n"
+        "        os.fsync(f.fileno())\n"
+        '        os.replace(path + ".tmp", path)\n'
+        "        _fsync_directory(path)\n"
+    ) in out
+    assert_clean(out)
+    for source, name in ((PUBLISH_IN_BLOCK, "a"), (out, "b")):
+        load(source, "save_state")(str(tmp_path / name), "state")
+    assert (tmp_path / "a").read_text() == (tmp_path / "b").read_text() == "state"
 
 
 ZIP_SAVE = """\

@@ -193,8 +193,12 @@ def _transform_region(
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(PositionProvider)
     nl = module.default_newline
-    new_statements: dict[int, tuple[Insertion, list[libcst.BaseStatement]]] = {}
-    wanted = {(i.anchor.line - first + 1, i.anchor.column): i for i in insertions}
+    # Statements to put before and after each anchor (an fsync before a publish and a
+    # directory fsync after it share their anchor).
+    new_statements: dict[int, tuple[list[libcst.BaseStatement], list[libcst.BaseStatement]]] = {}
+    wanted: dict[tuple[int, int], list[Insertion]] = {}
+    for ins in insertions:
+        wanted.setdefault((ins.anchor.line - first + 1, ins.anchor.column), []).append(ins)
     found: dict[tuple[int, int], libcst.CSTNode] = {}
     for node, rng in positions.items():
         key = (rng.start.line, rng.start.column)
@@ -204,12 +208,16 @@ def _transform_region(
     if len(found) != len(wanted):
         return None
     for key, node in found.items():
-        ins = wanted[key]
-        try:
-            parsed = libcst.parse_module(nl.join(ins.lines) + nl, config=module.config_for_parsing)
-        except Exception:
-            return None
-        new_statements[id(node)] = (ins, list(parsed.body))
+        before: list[libcst.BaseStatement] = []
+        after: list[libcst.BaseStatement] = []
+        for ins in wanted[key]:
+            try:
+                code = nl.join(ins.lines) + nl
+                parsed = libcst.parse_module(code, config=module.config_for_parsing)
+            except Exception:
+                return None
+            (after if ins.after else before).extend(parsed.body)
+        new_statements[id(node)] = (before, after)
 
     class _Insert(libcst.CSTTransformer):
         def _spread(
@@ -223,15 +231,13 @@ def _transform_region(
                 if entry is None:
                     out.append(stmt)
                     continue
-                ins, statements = entry
-                if ins.after:
-                    out.extend([stmt, *statements])
-                else:
+                ahead, behind = entry
+                if ahead:
                     # Comments above the anchor stay above the inserted statements.
-                    new_head = statements[0].with_changes(
-                        leading_lines=getattr(stmt, "leading_lines", ())
-                    )
-                    out.extend([new_head, *statements[1:], stmt.with_changes(leading_lines=())])
+                    leading = getattr(stmt, "leading_lines", ())
+                    ahead = [ahead[0].with_changes(leading_lines=leading), *ahead[1:]]
+                    stmt = stmt.with_changes(leading_lines=())
+                out.extend([*ahead, stmt, *behind])
             return out
 
         def on_leave(  # type: ignore[override]
