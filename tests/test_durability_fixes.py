@@ -257,6 +257,21 @@ def test_io306_keeps_content_and_mode(tmp_path: Path, json_fixed: str, mode: int
     assert sorted(os.listdir(after.parent)) == ["settings.json"]
 
 
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="only root gives files away")
+def test_io306_keeps_another_users_ownership_when_root(tmp_path: Path, json_fixed: str) -> None:
+    def prepare(root: Path) -> Path:
+        target = root / "group"
+        target.write_text("old\n")
+        os.chown(target, 12345, 23456)
+        target.chmod(0o644)
+        return target
+
+    before, after = _run_both(tmp_path, json_fixed, prepare)
+    assert (after.stat().st_uid, after.stat().st_gid) == (12345, 23456)
+    assert after.stat().st_mode == before.stat().st_mode
+    assert after.read_bytes() == before.read_bytes()
+
+
 @pytest.mark.parametrize("mask", [0o022, 0o027, 0o077])
 def test_io306_new_target_gets_the_umask_mode_like_open(
     tmp_path: Path, json_fixed: str, mask: int

@@ -14,12 +14,15 @@ cannot keep, is documented on the rule page (``rules/IO306.md``, "Fix safety"):
   they are passed on to ``open()`` of the temp file's descriptor;
 - the permission bits of an existing target (the temp file is created with them and chmod-ed,
   since the umask may have cleared some); a new target gets ``0o666 & ~umask`` like ``open()``;
+- the owner and group, where the process may set them (root; or its own uid and one of its
+  groups), else the writer's;
 - a symlinked target stays a symlink: the link's real path is what gets replaced;
 - a target the caller may not write still raises ``PermissionError``, as ``open()`` did;
 - on any failure (the block, flush, fsync, replace) the temp file is removed, the error
   re-raised and the old file left intact; the descriptor is closed by ``with``.
-It cannot keep the owner and group (the new file belongs to the writer), hard links (the other
-names keep the old content), ACLs, extended attributes and security labels.
+It cannot keep an owner the process may not give away (a non-root writer of another user's
+file), hard links (the other names keep the old content), ACLs, extended attributes and
+security labels.
 """
 
 from __future__ import annotations
@@ -45,13 +48,14 @@ def {name}(path, mode="w", *args, **kwargs):
     """Write ``path`` through a temp file beside it, fsynced, then replace it.
 
     On any error the temp file is removed and the old file kept. The mode
-    bits of the old file are kept; a symlink is followed.
+    bits (and owner, where allowed) are kept; a symlink is followed.
     """
     real = os.path.realpath(path)
     try:
-        perms = os.stat(real).st_mode & 0o777
+        old = os.stat(real)
     except FileNotFoundError:
-        perms = None
+        old = None
+    perms = None if old is None else old.st_mode & 0o777
     if perms is not None and not os.access(real, os.W_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
     suffix = f".{{os.urandom(6).hex()}}.tmp"
@@ -60,7 +64,10 @@ def {name}(path, mode="w", *args, **kwargs):
     fd = os.open(tmp, flags, 0o666 if perms is None else perms)
     try:
         with open(fd, mode, *args, **kwargs) as f:
-            if perms is not None:
+            if old is not None:
+                if hasattr(os, "chown"):
+                    with contextlib.suppress(OSError):  # where allowed
+                        os.chown(tmp, old.st_uid, old.st_gid)
                 os.chmod(tmp, perms)  # the umask may have cleared some
             yield f
             f.flush()
