@@ -858,6 +858,45 @@ def test_io304_dir_argument_has_the_calls_path_type(tmp_path: Path, suffix: str 
     assert sorted(os.listdir(tmp_path)) == ["b.json", "s.json"]
 
 
+def test_io304_plain_dirname_when_the_target_is_known_str() -> None:
+    out, _ = fix_of(
+        """
+        import os
+        import tempfile
+
+
+        def save(name, blob):
+            path = f"{name}.json"
+            fd, tmp = tempfile.mkstemp(suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        """,
+        "IO304",
+    )
+    assert 'tempfile.mkstemp(suffix=".tmp", dir=os.path.dirname(path))' in out
+
+
+def test_io304_no_fix_when_the_suffix_type_is_unknown() -> None:
+    diag = no_fix(
+        """
+        import os
+        import tempfile
+
+
+        def save(path, blob, ext):
+            fd, tmp = tempfile.mkstemp(suffix=ext)
+            with os.fdopen(fd, "wb") as f:
+                f.write(blob)
+            os.replace(tmp, path)
+        """,
+        "IO304",
+    )
+    assert diag.fix is None
+
+
 def test_io305_replace_keeps_content(tmp_path: Path) -> None:
     source = """\
         import os
