@@ -918,3 +918,71 @@ def test_io305_replace_keeps_content(tmp_path: Path) -> None:
     load(out, "save")(str(target), b"new")
     assert target.read_bytes() == b"new"
     assert sorted(os.listdir(tmp_path)) == ["t"]
+
+
+# ----------------------------------------------------------------------------- real code
+
+# Standard-library modules where iolint 0.x offered durability fixes (on CPython 3.11): every
+# fix is applied, safe and unsafe, and the fixed module must parse, gain no pyflakes finding
+# and be clean for the IO3 rules, and the first report must count every fix applied.
+STDLIB_WITH_FIXES = [
+    "fileinput.py",
+    "mailbox.py",
+    "logging/handlers.py",
+    "idlelib/editor.py",
+    "idlelib/pyshell.py",
+    "test/test_compileall.py",
+    "test/test_profile.py",
+    "test/test_zipfile.py",
+    "test/test_zipimport.py",
+    "test/test_importlib/test_api.py",
+    "test/test_importlib/source/test_file_loader.py",
+]
+
+
+def _pyflakes(text: str) -> set[tuple[str, str]]:
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    result = subprocess.run(
+        [
+            ruff,
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "F",
+            "--output-format",
+            "json",
+            "--stdin-filename",
+            "m.py",
+            "-",
+        ],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    import json
+
+    return {(d["code"], d["message"]) for d in json.loads(result.stdout)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", STDLIB_WITH_FIXES)
+def test_fixes_on_the_standard_library(name: str) -> None:
+    import sysconfig
+
+    path = Path(sysconfig.get_paths()["stdlib"]) / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not in this Python")
+    text = path.read_text(encoding="utf-8")
+    first = [d for d in lint(text, IO3) if d.fix is not None and d.fix.edits]
+    if not first:
+        pytest.skip(f"no durability fix offered in {name} on this Python")
+    applicable = [
+        d for d in first if d.fix and d.fix.applicability is not Applicability.DISPLAY_ONLY
+    ]
+    outcome = fix_text(text, lambda t: lint(t, IO3), unsafe=True)
+    assert len(outcome.fixed) == len(applicable)
+    ast.parse(outcome.text)
+    assert _pyflakes(outcome.text) <= _pyflakes(text)
+    assert [d.code for d in outcome.remaining if d.fix is not None and d.fix.edits] == []
