@@ -897,6 +897,26 @@ def test_io304_no_fix_when_the_suffix_type_is_unknown() -> None:
     assert diag.fix is None
 
 
+def test_io305_removing_the_unlink_removes_an_import_only_it_used() -> None:
+    out, _ = fix_of(
+        """
+        import os
+        from pathlib import Path
+
+
+        def save(p: Path, tmp: Path, blob):
+            tmp.write_bytes(blob)
+            if p.exists():
+                os.remove(p)
+            tmp.rename(p)
+        """,
+        "IO305",
+    )
+    assert out.startswith("\nfrom pathlib import Path\n") and "os" not in out.split()
+    assert "    tmp.replace(p)\n" in out
+    assert _pyflakes(out) == set()
+
+
 def test_io305_replace_keeps_content(tmp_path: Path) -> None:
     source = """\
         import os

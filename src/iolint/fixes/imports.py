@@ -176,3 +176,36 @@ def first_after_imports(model: ModuleModel) -> int:
     while i < len(body) and isinstance(body[i], (ast.Import, ast.ImportFrom)):
         i += 1
     return i
+
+
+def unused_after_removal(model: ModuleModel, removed: ast.stmt) -> list[Edit] | None:
+    """Edits removing the imports that only ``removed`` used, so that deleting it leaves no
+    unused import (pyflakes F401); None when such an import shares its statement with other
+    names (the fix would have to rewrite it)."""
+    inside = {id(n) for n in ast.walk(removed)}
+    edits: list[Edit] = []
+    seen: set[int] = set()
+    for node in ast.walk(removed):
+        if not isinstance(node, ast.Name) or not isinstance(node.ctx, ast.Load):
+            continue
+        bindings = model.bindings_of(node.id, node) or []
+        imports = [b.node for b in bindings if b.kind == "import"]
+        if not imports or len(imports) != len(bindings):
+            continue
+        still_used = any(
+            isinstance(n, ast.Name) and n.id == node.id and id(n) not in inside
+            for n in ast.walk(model.tree)
+        )
+        if still_used:
+            continue
+        for stmt in imports:
+            if id(stmt) in seen:
+                continue
+            seen.add(id(stmt))
+            if not isinstance(stmt, (ast.Import, ast.ImportFrom)) or len(stmt.names) != 1:
+                return None
+            if model.parent(stmt) is not model.tree:
+                return None
+            start, end = model.start(stmt), model.end(stmt)
+            edits.append(Edit(Position(start.line, 0), Position(end.line + 1, 0), ""))
+    return edits

@@ -21,7 +21,7 @@ from iolint.fixes.fsync import (
     sync_lines,
     with_sync_point,
 )
-from iolint.fixes.imports import first_after_imports, import_edits
+from iolint.fixes.imports import first_after_imports, import_edits, unused_after_removal
 from iolint.fixes.imports import module_available as _module_available
 from iolint.fixes.imports import need_modules as _need_modules
 from iolint.fixes.paths import temp_dir_argument
@@ -534,6 +534,11 @@ class RenameNotReplace(Rule):
             edits.append(
                 Edit(type(start)(start.line, 0), type(start)(model.end(unlink).line + 1, 0), "")
             )
+            # An import only the removed statement used goes too (no new pyflakes F401).
+            unused = unused_after_removal(model, unlink)
+            if unused is None:
+                return None
+            edits += unused
         what = "`replace()`" + (" and remove the unlink before it" if unlink is not None else "")
         return Fix(f"Use {what}", Applicability.SAFE, tuple(edits))
 
