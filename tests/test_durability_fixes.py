@@ -368,6 +368,57 @@ def test_io306_read_only_target_still_raises(tmp_path: Path, json_fixed: str) ->
     assert target.read_text() == "old\n"
 
 
+PATH_SAVE = """\
+import json
+from pathlib import Path
+
+
+def save_settings(path: Path, data):
+    path.write_text(json.dumps(data), encoding="utf-8")  # the settings
+
+
+def save_blob(path: Path, blob):
+    path.write_bytes(blob)
+"""
+
+
+def test_io306_path_write_text_and_bytes(tmp_path: Path) -> None:
+    outcome = fix_text(PATH_SAVE, lambda t: lint(t, IO3), unsafe=True)
+    assert [d.code for d in outcome.fixed] == ["IO306", "IO306"]
+    out = outcome.text
+    assert (
+        '    with _atomic_write(path, "w", encoding="utf-8") as f:\n'
+        "        f.write(json.dumps(data))  # the settings\n"
+    ) in out
+    assert '    with _atomic_write(path, "wb") as f:\n        f.write(blob)\n' in out
+    assert_clean(out)
+    for label, source in (("a", PATH_SAVE), ("b", out)):
+        root = tmp_path / label
+        root.mkdir()
+        for name in ("s.json", "b.bin"):
+            (root / name).write_text("old")
+            (root / name).chmod(0o640)
+        load(source, "save_settings")(root / "s.json", {"é": 1})
+        load(source, "save_blob")(root / "b.bin", b"\x00\x01")
+        load(source, "save_blob")(root / "new.bin", bytearray(b"new"))
+    for name in ("s.json", "b.bin", "new.bin"):
+        a, b = tmp_path / "a" / name, tmp_path / "b" / name
+        assert a.read_bytes() == b.read_bytes()
+        assert a.stat().st_mode == b.stat().st_mode
+    assert sorted(os.listdir(tmp_path / "b")) == ["b.bin", "new.bin", "s.json"]
+
+
+def test_io306_path_write_text_with_a_used_count_gets_no_fix() -> None:
+    diag = no_fix(
+        """
+        def save_settings(path, text):
+            return path.write_text(text)
+        """,
+        "IO306",
+    )
+    assert diag.fix is None
+
+
 def test_io306_helper_goes_above_the_comment_of_the_next_statement() -> None:
     source = (
         '"""Doc."""\nimport json\n\n# The default.\nX = 8\n\n\n'

@@ -1,4 +1,5 @@
-"""IO306's fix: turn ``with open(target, "w") as f:`` into an atomic, durable rewrite.
+"""IO306's fix: turn ``with open(target, "w") as f:`` (or a ``target.write_text(data)``
+statement) into an atomic, durable rewrite.
 
 The rewrite is a call to a context manager that writes a temp file beside the target and
 replaces the target only when the block succeeds. Only the callee of the ``with`` changes
@@ -28,10 +29,11 @@ security labels.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from iolint.diagnostics import Applicability, Edit, Fix
-from iolint.edits import fresh_name
+from iolint.edits import fresh_name, indent_unit, stands_alone
 from iolint.fixes.cst import Insertion, insert_statements, statement_anchor
 from iolint.fixes.imports import first_after_imports, import_edits, need_modules
 from iolint.model import ModuleModel
@@ -229,8 +231,18 @@ def _call_fits(model: ModuleModel, call: ast.Call) -> bool:
     return "w" in mode.value and not set(mode.value) & set("axr")
 
 
-def atomic_rewrite_fix(model: ModuleModel, file: WrittenFile) -> Fix | None:
-    """The IO306 fix for ``file``, or None when it cannot keep the block's behaviour."""
+@dataclass(frozen=True)
+class _Site:
+    """Where the fix writes through the helper: the statement (for where the helper can go)
+    and the edits that call the helper named ``name`` there."""
+
+    stmt: ast.stmt
+    path: ast.expr
+    edits: Callable[[str], list[Edit]]
+
+
+def _with_site(model: ModuleModel, file: WrittenFile) -> _Site | None:
+    """``with open(target, "w"...) as f:``: ``open`` becomes the helper."""
     w = file.with_stmt
     call = file.node
     if not isinstance(w, ast.With) or not any(item.context_expr is call for item in w.items):
@@ -247,6 +259,82 @@ def atomic_rewrite_fix(model: ModuleModel, file: WrittenFile) -> Fix | None:
         return None
     if any(model.start(use) > model.end(w) for use in model.uses_after(var.id, item)):
         return None
+    func = call.func
+    return _Site(w, file.path, lambda name: [Edit(model.start(func), model.end(func), name)])
+
+
+_PATH_WRITE_ARGS = {"write_text": ("encoding", "errors", "newline"), "write_bytes": ()}
+
+
+def _path_write_site(model: ModuleModel, file: WrittenFile) -> _Site | None:
+    """``target.write_text(data, ...)`` as a statement: a ``with`` block of the helper that
+    writes ``data`` (the count it returned was not used)."""
+    call = file.node
+    func = call.func
+    if file.api != "path.write" or not isinstance(func, ast.Attribute):
+        return None
+    names = _PATH_WRITE_ARGS.get(func.attr)
+    stmt = model.parent(call)
+    if names is None or not isinstance(stmt, ast.Expr) or not stands_alone(model, stmt):
+        return None
+    if not _simple_path(func.value) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    data = call.args[0] if call.args else None
+    options: list[tuple[str, ast.expr]] = list(zip(names, call.args[1:]))
+    if len(call.args) > 1 + len(names):
+        return None
+    for k in call.keywords:
+        if k.arg == "data" and data is None:
+            data = k.value
+        elif k.arg in names:
+            options.append((k.arg, k.value))
+        else:
+            return None
+    if data is None:
+        return None
+    mode = "w" if func.attr == "write_text" else "wb"
+    target, data_text = model.text_of(func.value), model.text_of(data)
+    extra = "".join(f", {k}={model.text_of(v)}" for k, v in options)
+    f = _free_in_function(model, stmt, "f")
+    indent = model.source.indentation(model.start(stmt).line)
+    nl = model.source.newline
+
+    def edits(name: str) -> list[Edit]:
+        text = (
+            f'with {name}({target}, "{mode}"{extra}) as {f}:'
+            f"{nl}{indent}{indent_unit(model, stmt)}{f}.write({data_text})"
+        )
+        return [Edit(model.start(stmt), model.end(stmt), text)]
+
+    return _Site(stmt, func.value, edits)
+
+
+def _free_in_function(model: ModuleModel, stmt: ast.stmt, base: str) -> str:
+    """A name no code of the enclosing function mentions (the whole module at top level)."""
+    unit = model.enclosing_function(stmt)
+    if unit is None:
+        return fresh_name(model, base)
+    taken = {n.id for n in ast.walk(unit) if isinstance(n, ast.Name)}
+    taken |= {a.arg for a in ast.walk(unit) if isinstance(a, ast.arg)}
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    return name
+
+
+def _simple_path(expr: ast.expr) -> bool:
+    """A name or attribute chain: evaluated once, as before."""
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return isinstance(expr, ast.Name)
+
+
+def atomic_rewrite_fix(model: ModuleModel, file: WrittenFile) -> Fix | None:
+    """The IO306 fix for ``file``, or None when it cannot keep the block's behaviour."""
+    site = _with_site(model, file) or _path_write_site(model, file)
+    if site is None:
+        return None
     writers = atomic_writers(model)
     if writers.callable_name is None and writers.other_names:
         # An inline copy beside the project's own writer would be wrong; calling it needs a
@@ -258,17 +346,16 @@ def atomic_rewrite_fix(model: ModuleModel, file: WrittenFile) -> Fix | None:
             (),
         )
     applicability = (
-        Applicability.DISPLAY_ONLY if _etc_path(model, file.path) else Applicability.UNSAFE
+        Applicability.DISPLAY_ONLY if _etc_path(model, site.path) else Applicability.UNSAFE
     )
     if writers.callable_name is not None:
         name = writers.callable_name
-        edit = Edit(model.start(call.func), model.end(call.func), name)
         return Fix(
             f"Write through `{name}()`: a temp file beside the target, fsynced and replaced",
             applicability,
-            (edit,),
+            tuple(site.edits(name)),
         )
-    edits = _with_new_helper(model, call, w)
+    edits = _with_new_helper(model, site)
     if edits is None:
         return None
     return Fix(
@@ -279,10 +366,10 @@ def atomic_rewrite_fix(model: ModuleModel, file: WrittenFile) -> Fix | None:
     )
 
 
-def _with_new_helper(model: ModuleModel, call: ast.Call, w: ast.With) -> list[Edit] | None:
+def _with_new_helper(model: ModuleModel, site: _Site) -> list[Edit] | None:
     body = model.tree.body
     index = first_after_imports(model)
-    top = _top_level(model, w)
+    top = _top_level(model, site.stmt)
     if index >= len(body) or top is None or body.index(top) < index:
         return None
     anchor = body[index]
@@ -291,9 +378,8 @@ def _with_new_helper(model: ModuleModel, call: ast.Call, w: ast.With) -> list[Ed
         return None  # the helper's open() would be the module's own
     name = fresh_name(model, "_atomic_write")
     lines = tuple(helper_source(name).splitlines())
-    rename = Edit(model.start(call.func), model.end(call.func), name)
     return insert_statements(
         model,
         [Insertion(statement_anchor(model, anchor), lines, after=False, separate=2)],
-        [rename, *import_edits(model, imports)],
+        [*site.edits(name), *import_edits(model, imports)],
     )
