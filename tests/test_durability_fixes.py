@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import errno
+import json
 import os
 import shutil
 import subprocess
@@ -225,8 +226,8 @@ def test_io306_golden(json_fixed: str) -> None:
     ) in json_fixed
     # Imports join the block in sort order, the helper comes after them.
     assert json_fixed.startswith(
-        '"""Settings."""\nimport contextlib\nimport errno\nimport json\nimport os\n\n\n'
-        "@contextlib.contextmanager\ndef _atomic_write(path, mode="
+        '"""Settings."""\nimport contextlib\nimport errno\nimport json\nimport os\nimport stat\n'
+        "\n\n@contextlib.contextmanager\ndef _atomic_write(path, mode="
     )
     assert_clean(json_fixed)
 
@@ -270,6 +271,22 @@ def test_io306_keeps_another_users_ownership_when_root(tmp_path: Path, json_fixe
     assert (after.stat().st_uid, after.stat().st_gid) == (12345, 23456)
     assert after.stat().st_mode == before.stat().st_mode
     assert after.read_bytes() == before.read_bytes()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_io306_a_fifo_target_is_written_not_replaced(tmp_path: Path, json_fixed: str) -> None:
+    # /dev/null or /dev/stdout given as the target must never become a regular file.
+    fifo = tmp_path / "out"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        load(json_fixed, "save_settings")(str(fifo), SETTINGS)
+        received = os.read(reader, 65536)
+    finally:
+        os.close(reader)
+    assert fifo.is_fifo()
+    assert json.loads(received.decode("utf-8")) == SETTINGS
+    assert sorted(os.listdir(tmp_path)) == ["out"]
 
 
 @pytest.mark.parametrize("mask", [0o022, 0o027, 0o077])
@@ -426,7 +443,7 @@ def test_io306_helper_goes_above_the_comment_of_the_next_statement() -> None:
         "        json.dump(data, f)\n"
     )
     out, _ = fix_of(source, "IO306")
-    assert "import os\n\n\n@contextlib.contextmanager\ndef _atomic_write(" in out
+    assert "import stat\n\n\n@contextlib.contextmanager\ndef _atomic_write(" in out
     assert "        os.close(dir_fd)\n\n\n# The default.\nX = 8\n\n\ndef save_settings" in out
     assert_clean(out)
 
@@ -1033,7 +1050,6 @@ def _pyflakes(text: str) -> set[tuple[str, str]]:
         text=True,
         check=False,
     )
-    import json
 
     return {(d["code"], d["message"]) for d in json.loads(result.stdout)}
 

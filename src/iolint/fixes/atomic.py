@@ -18,6 +18,8 @@ cannot keep, is documented on the rule page (``rules/IO306.md``, "Fix safety"):
 - the owner and group, where the process may set them (root; or its own uid and one of its
   groups), else the writer's;
 - a symlinked target stays a symlink: the link's real path is what gets replaced;
+- a target that is not a regular file (``/dev/null``, ``/dev/stdout``, a FIFO) is written in
+  place as before, never replaced by a regular file;
 - a target the caller may not write still raises ``PermissionError``, as ``open()`` did;
 - on any failure (the block, flush, fsync, replace) the temp file is removed, the error
   re-raised and the old file left intact; the descriptor is closed by ``with``.
@@ -39,7 +41,7 @@ from iolint.fixes.imports import first_after_imports, import_edits, need_modules
 from iolint.model import ModuleModel
 from iolint.model.durability import WrittenFile, durability_facts
 
-HELPER_MODULES = ("contextlib", "errno", "os")
+HELPER_MODULES = ("contextlib", "errno", "os", "stat")
 
 # Keyword arguments of open() that make sense for a descriptor the helper opened itself.
 _PASSABLE = frozenset({"mode", "buffering", "encoding", "errors", "newline"})
@@ -57,6 +59,11 @@ def {name}(path, mode="w", *args, **kwargs):
         old = os.stat(real)
     except FileNotFoundError:
         old = None
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        # A device or a FIFO (/dev/null, /dev/stdout) is written, not replaced.
+        with open(path, mode, *args, **kwargs) as f:
+            yield f
+        return
     perms = None if old is None else old.st_mode & 0o777
     if perms is not None and not os.access(real, os.W_OK):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
