@@ -11,7 +11,20 @@ import ast
 from collections.abc import Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from iolint.edits import indent_unit, insert_after_statement, insert_before_statement, stands_alone
+from iolint.edits import insert_before_statement, stands_alone
+from iolint.fixes.atomic import atomic_rewrite_fix
+from iolint.fixes.cst import Insertion, insert_statements
+from iolint.fixes.fsync import (
+    DirSync,
+    close_sync_point,
+    dir_sync_after,
+    sync_lines,
+    with_sync_point,
+)
+from iolint.fixes.imports import first_after_imports, import_edits, unused_after_removal
+from iolint.fixes.imports import module_available as _module_available
+from iolint.fixes.imports import need_modules as _need_modules
+from iolint.fixes.paths import temp_dir_argument
 from iolint.model import ModuleModel
 from iolint.model.branches import OnePerTarget
 from iolint.model.durability import (
@@ -20,7 +33,6 @@ from iolint.model.durability import (
     Publish,
     WrittenFile,
     durability_facts,
-    expr_key,
     fresh_path,
     is_device_path,
     looks_temporary,
@@ -39,7 +51,6 @@ from iolint.model.scopes import walk_local
 from iolint.rules.base import Rule, RuleContext
 
 PUBLISH_TRIGGERS = ("rename(", "replace(", "move(")
-_EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 
 def _facts(ctx: RuleContext) -> tuple[FunctionFacts, ...]:
@@ -100,50 +111,7 @@ def _simple(expr: ast.expr | None) -> bool:
     return isinstance(expr, ast.Constant) and isinstance(expr.value, str)
 
 
-# ---------------------------------------------------------------------------- imports
-
-
-def _module_available(model: ModuleModel, name: str, at: ast.AST) -> bool | None:
-    """True when ``name`` is the module ``name`` at ``at``; None when it is unbound (an
-    import can be added); False when it means something else."""
-    bindings = model.bindings_of(name, at)
-    if bindings is None:
-        return None
-    return bool(bindings) and all(b.kind == "import" and b.qualname == name for b in bindings)
-
-
-def _import_edit(model: ModuleModel, names: list[str]) -> Edit | None:
-    """Insert ``import <name>`` lines after the module's leading imports."""
-    if not names:
-        return None
-    body = model.tree.body
-    i = 0
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        i = 1
-    last: ast.stmt | None = body[0] if i == 1 else None
-    while i < len(body) and isinstance(body[i], (ast.Import, ast.ImportFrom)):
-        last = body[i]
-        i += 1
-    lines = [f"import {n}" for n in names]
-    if last is not None:
-        return insert_after_statement(model, last, lines, "")
-    first = body[0]
-    pos = model.start(first)
-    nl = model.source.newline
-    return Edit(type(pos)(pos.line, 0), type(pos)(pos.line, 0), "".join(n + nl for n in lines))
-
-
-def _need_modules(model: ModuleModel, at: ast.AST, *modules: str) -> tuple[bool, list[str]]:
-    """Whether the modules are usable at ``at`` (possibly after adding imports), and which
-    imports to add."""
-    missing: list[str] = []
-    for m in modules:
-        state = _module_available(model, m, at)
-        if state is False:
-            return False, []
-        if state is None:
-            missing.append(m)
-    return True, missing
+# ---------------------------------------------------------------------------- fixes
 
 
 def _fix(
@@ -153,8 +121,29 @@ def _fix(
     edits: list[Edit],
     imports: list[str],
 ) -> Fix:
-    extra = _import_edit(model, imports)
-    return Fix(message, applicability, tuple(edits) + ((extra,) if extra else ()))
+    return Fix(message, applicability, tuple(edits) + tuple(import_edits(model, imports)))
+
+
+def _statements_fix(
+    message: str, model: ModuleModel, insertions: list[Insertion], imports: list[str]
+) -> Fix | None:
+    """An unsafe fix that inserts statements (with libcst) and imports (in sort order)."""
+    edits = insert_statements(model, insertions, import_edits(model, imports))
+    return None if edits is None else Fix(message, Applicability.UNSAFE, tuple(edits))
+
+
+def _module_imports(
+    model: ModuleModel, *needs: tuple[ast.AST, tuple[str, ...]]
+) -> list[str] | None:
+    """The imports to add so that each module is usable where it is needed; None when a
+    name means something else there."""
+    missing: list[str] = []
+    for at, modules in needs:
+        ok, more = _need_modules(model, at, *modules)
+        if not ok:
+            return None
+        missing += [m for m in more if m not in missing]
+    return missing
 
 
 # ---------------------------------------------------------------------------- shared facts
@@ -182,67 +171,47 @@ def _written_publish(p: Publish) -> bool:
     return p.file is not None and p.file.written and p.file.last_write(p.seq) is not None
 
 
-def _statement_inserting_point(model: ModuleModel, node: ast.AST) -> ast.stmt | None:
-    stmt = model.statement_of(node)
-    if stmt is None or not stands_alone(model, stmt):
-        return None
-    return stmt
-
-
-def _fsync_lines(file: WrittenFile, view: str, is_fd: bool) -> list[str]:
-    if is_fd:
-        return [f"os.fsync({view})"]
-    return [f"{view}.flush()", f"os.fsync({view}.fileno())"]
-
-
 def _flush_fsync_fix(
-    model: ModuleModel, file: WrittenFile, publish: Publish | None, anchor: ast.AST
+    model: ModuleModel, file: WrittenFile, publish: Publish | None, dir_target: ast.expr | None
 ) -> Fix | None:
-    """IO302's and IO307's fix: flush and fsync ``file`` before it is closed (and before
-    ``publish``), importing ``os`` at ``anchor``'s module level if needed."""
-    edit = _sync_before_close_edit(model, file, publish)
-    if edit is None:
+    """IO302's and IO307's fix: flush and fsync ``file`` after its last write and before it
+    is closed (and before ``publish``); with ``dir_target``, also fsync that target's
+    directory after the publish, the fix IO303 would ask for next."""
+    anchor = publish.call if publish is not None else file.node
+    if file.with_stmt is not None and file.with_var is not None:
+        point = with_sync_point(model, file, publish.call if publish is not None else None)
+        lines = sync_lines(file.with_var, False) if point is not None else []
+    else:
+        found = close_sync_point(model, file, publish.seq if publish is not None else None)
+        if found is None:
+            return None
+        point, view, is_fd = found
+        lines = sync_lines(view, is_fd)
+    if point is None:
         return None
-    ok, imports = _need_modules(model, anchor, "os")
-    if not ok:
+    insertions = [point.insertion(model, lines)]
+    needs: list[tuple[ast.AST, tuple[str, ...]]] = [(anchor, ("os",))]
+    message = "Flush and fsync the file before it is closed"
+    if dir_target is not None and publish is not None:
+        dir_sync = _dir_sync(model, publish, dir_target)
+        if dir_sync is not None:
+            insertions += dir_sync.insertions
+            needs.append((model.tree.body[first_after_imports(model)], dir_sync.modules))
+            message += ", and fsync its directory after the rename (skipped on Windows)"
+    imports = _module_imports(model, *needs)
+    if imports is None:
         return None
-    return _fix(
-        "Flush and fsync the file before it is closed",
-        Applicability.UNSAFE,
-        model,
-        [edit],
-        imports,
-    )
+    return _statements_fix(message, model, insertions, imports)
 
 
-def _sync_before_close_edit(
-    model: ModuleModel, file: WrittenFile, publish: Publish | None
-) -> Edit | None:
-    """An edit inserting a flush + fsync of ``file`` right before it is closed (or before
-    ``publish``, when the publish happens while the file is still open)."""
-    w = file.with_stmt
-    if w is not None and file.with_var is not None and not isinstance(w, ast.AsyncWith):
-        lines = _fsync_lines(file, file.with_var, False)
-        if publish is not None and any(a is w for a in model.ancestors(publish.call)):
-            point = _statement_inserting_point(model, publish.call)
-            return insert_before_statement(model, point, lines) if point is not None else None
-        last = w.body[-1]
-        if isinstance(last, _EXITS) or w.body[0].lineno <= w.lineno:
-            return None
-        if not stands_alone(model, last):
-            return None
-        indent = model.source.indentation(w.body[0].lineno)
-        return insert_after_statement(model, last, lines, indent)
-    close = file.close_event()
-    if close is None or not isinstance(close.node, ast.Call) or close.view is None:
-        return None
-    if publish is not None and close.seq > publish.seq:
-        return None
-    stmt = model.parent(close.node)
+def _dir_sync(model: ModuleModel, p: Publish, target: ast.expr) -> DirSync | None:
+    """The directory fsync right after the publish's statement."""
+    stmt = model.parent(p.call)
     if not isinstance(stmt, ast.Expr) or not stands_alone(model, stmt):
         return None
-    is_fd = model.call_qualname(close.node) == "os.close"
-    return insert_before_statement(model, stmt, _fsync_lines(file, close.view, is_fd))
+    if p.api == "shutil.move" or not _simple(target):
+        return None  # move() into a directory puts the file one level further down
+    return dir_sync_after(model, stmt, model.text_of(target))
 
 
 # ---------------------------------------------------------------------------- IO301
@@ -319,11 +288,15 @@ class PublishWithoutFsync(Rule):
                     "failure the target can be empty or truncated (delayed allocation); flush "
                     "and `os.fsync()` the file before closing and publishing it"
                 )
-                yield self.diagnostic(ctx, p.call, message, self._fix(model, p))
+                yield self.diagnostic(ctx, p.call, message, self._fix(model, fn, p))
 
-    def _fix(self, model: ModuleModel, p: Publish) -> Fix | None:
+    def _fix(self, model: ModuleModel, fn: FunctionFacts, p: Publish) -> Fix | None:
         assert p.file is not None
-        return _flush_fsync_fix(model, p.file, p, p.call)
+        # Once the file is fsynced the function intends durability, and IO303 would ask for
+        # the directory fsync on the next pass: one fix makes both changes, so the first
+        # report counts everything --fix will do.
+        wants_dir_sync = not _dir_synced_after(fn, p) and _dir_sync_expected(model, fn, p)
+        return _flush_fsync_fix(model, p.file, p, p.target if wants_dir_sync else None)
 
 
 # ---------------------------------------------------------------------------- IO303
@@ -359,6 +332,14 @@ def _synced_by_callers(model: ModuleModel, fn: FunctionFacts) -> bool:
     return False
 
 
+def _dir_sync_expected(model: ModuleModel, fn: FunctionFacts, p: Publish) -> bool:
+    """The publish may run on POSIX and no caller syncs after calling the function. IO303's
+    check and IO302's fix (which adds the directory fsync IO303 would ask for next) share it."""
+    if windows_only(model, p.call):
+        return False
+    return not _synced_by_callers(model, fn)
+
+
 class PublishWithoutDirFsync(Rule):
     code = "IO303"
     severity = "error"
@@ -374,9 +355,7 @@ class PublishWithoutDirFsync(Rule):
             for p in fn.publishes:
                 if _window_sync(fn, p) != "file" or _dir_synced_after(fn, p):
                     continue
-                if windows_only(model, p.call):
-                    continue
-                if _synced_by_callers(model, fn):
+                if not _dir_sync_expected(model, fn, p):
                     continue
                 if _not_worth_it(ctx, p.call, p.target, p.source):
                     continue
@@ -391,48 +370,19 @@ class PublishWithoutDirFsync(Rule):
                 yield self.diagnostic(ctx, p.call, message, self._fix(model, p))
 
     def _fix(self, model: ModuleModel, p: Publish) -> Fix | None:
-        stmt = model.parent(p.call)
-        if not isinstance(stmt, ast.Expr) or not stands_alone(model, stmt):
+        dir_sync = _dir_sync(model, p, p.target)
+        if dir_sync is None:
             return None
-        if not _simple(p.target):
+        at = model.tree.body[first_after_imports(model)]
+        imports = _module_imports(model, (at, dir_sync.modules))
+        if imports is None:
             return None
-        ok, imports = _need_modules(model, p.call, "os")
-        if not ok:
-            return None
-        target = model.text_of(p.target)
-        step = indent_unit(model, stmt)
-        indent = model.source.indentation(model.start(stmt).line)
-        lines = _dir_fsync_lines(model, f"os.path.dirname(os.path.abspath({target}))", step)
-        return _fix(
+        return _statements_fix(
             "Fsync the destination directory after the rename (skipped on Windows)",
-            Applicability.UNSAFE,
             model,
-            [insert_after_statement(model, stmt, lines, indent)],
+            list(dir_sync.insertions),
             imports,
         )
-
-
-def _dir_fsync_lines(model: ModuleModel, directory: str, step: str) -> list[str]:
-    fd = _fresh(model, "_dir_fd")
-    return [
-        'if os.name != "nt":',
-        f"{step}{fd} = os.open({directory}, os.O_RDONLY)",
-        f"{step}try:",
-        f"{step}{step}os.fsync({fd})",
-        f"{step}finally:",
-        f"{step}{step}os.close({fd})",
-    ]
-
-
-def _fresh(model: ModuleModel, base: str, taken: tuple[str, ...] = ()) -> str:
-    from iolint.edits import fresh_name
-
-    name = fresh_name(model, base)
-    n = 2
-    while name in taken:
-        name = fresh_name(model, f"{base}{n}")
-        n += 1
-    return name
 
 
 # ---------------------------------------------------------------------------- IO304
@@ -480,7 +430,9 @@ class TempFileOtherDirectory(Rule):
         ok, imports = _need_modules(model, call, "os")
         if not ok:
             return None
-        value = f"os.path.dirname({model.text_of(target)})"
+        value = temp_dir_argument(model, call, target)
+        if value is None:
+            return None
         existing = next((k for k in call.keywords if k.arg == "dir"), None)
         dir_pos = 6 if call_qualname_is_named_temp(model, call) else 2
         if existing is None and len(call.args) > dir_pos:
@@ -637,6 +589,11 @@ class RenameNotReplace(Rule):
             edits.append(
                 Edit(type(start)(start.line, 0), type(start)(model.end(unlink).line + 1, 0), "")
             )
+            # An import only the removed statement used goes too (no new pyflakes F401).
+            unused = unused_after_removal(model, unlink)
+            if unused is None:
+                return None
+            edits += unused
         what = "`replace()`" + (" and remove the unlink before it" if unlink is not None else "")
         return Fix(f"Use {what}", Applicability.SAFE, tuple(edits))
 
@@ -828,93 +785,7 @@ class NonAtomicOverwrite(Rule):
                     "power failure mid-write leaves it empty or half-written; write a temp "
                     "file in the same directory, fsync it and `os.replace()` it onto the target"
                 )
-                yield self.diagnostic(ctx, file.node, message, _inplace_fix(model, file))
-
-
-def _inplace_fix(model: ModuleModel, file: WrittenFile) -> Fix | None:
-    w = file.with_stmt
-    call = file.node
-    if not isinstance(w, ast.With) or len(w.items) != 1 or w.items[0].context_expr is not call:
-        return None
-    var = w.items[0].optional_vars
-    if not isinstance(var, ast.Name) or file.api != "open":
-        return None
-    if model.call_qualname(call) not in ("builtins.open", "io.open"):
-        return None
-    if not call.args or call.args[0] is not file.path or not _simple(file.path):
-        return None
-    if not stands_alone(model, w) or w.body[0].lineno <= w.lineno:
-        return None
-    if not _body_falls_through(w) or _rebinds(w.body, file.path):
-        return None
-    if any(model.start(use) > model.end(w) for use in model.uses_after(var.id, w.items[0])):
-        return None
-    ok, imports = _need_modules(model, w, "os", "tempfile")
-    if not ok:
-        return None
-    target = model.text_of(file.path)
-    dir_name = _fresh(model, "_target_dir")
-    fd = _fresh(model, "_tmp_fd")
-    tmp = _fresh(model, "_tmp_path")
-    step = indent_unit(model, w)
-    indent = model.source.indentation(w.lineno)
-    body_indent = model.source.indentation(w.body[0].lineno)
-    nl = model.source.newline
-    before = insert_before_statement(
-        model,
-        w,
-        [
-            f"{dir_name} = os.path.dirname(os.path.abspath({target}))",
-            f'{fd}, {tmp} = tempfile.mkstemp(dir={dir_name}, suffix=".tmp")',
-        ],
-    )
-    swap = Edit(model.start(file.path), model.end(file.path), fd)
-    tail_lines = [
-        *(body_indent + line for line in _fsync_lines(file, var.id, False)),
-        indent + f"os.replace({tmp}, {target})",
-        *(indent + line for line in _dir_fsync_lines(model, dir_name, step)),
-    ]
-    end_line = model.end(w).line
-    pos = type(model.end(w))(end_line, len(model.source.line(end_line)))
-    tail = Edit(pos, pos, "".join(nl + line for line in tail_lines))
-    return _fix(
-        "Write a temp file in the same directory, fsync it and replace the target with it",
-        Applicability.UNSAFE,
-        model,
-        [before, swap, tail],
-        imports,
-    )
-
-
-def _body_falls_through(w: ast.With) -> bool:
-    """No ``return``/``yield``/``break``/``continue`` leaves the block early (the replace after
-    it would be skipped)."""
-    loops = (ast.For, ast.AsyncFor, ast.While)
-    stack: list[tuple[ast.AST, bool]] = [(s, False) for s in w.body]
-    while stack:
-        node, in_loop = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        if isinstance(node, (ast.Return, ast.Yield, ast.YieldFrom, ast.Await)):
-            return False
-        if isinstance(node, (ast.Break, ast.Continue)) and not in_loop:
-            return False
-        inner = in_loop or isinstance(node, loops)
-        stack.extend((c, inner) for c in ast.iter_child_nodes(node))
-    return True
-
-
-def _rebinds(body: list[ast.stmt], target: ast.expr) -> bool:
-    key = expr_key(target)
-    if key is None:
-        return False
-    base = key.split(".", 1)[0]
-    for node in walk_local(body):
-        if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Store):
-            k = expr_key(node)
-            if k is not None and k in (key, base):
-                return True
-    return False
+                yield self.diagnostic(ctx, file.node, message, atomic_rewrite_fix(model, file))
 
 
 # ---------------------------------------------------------------------------- IO307
@@ -963,7 +834,7 @@ class UnsyncedSave(Rule):
                 yield self.diagnostic(ctx, file.node, message, self._fix(model, file))
 
     def _fix(self, model: ModuleModel, file: WrittenFile) -> Fix | None:
-        return _flush_fsync_fix(model, file, None, file.node)
+        return _flush_fsync_fix(model, file, None, None)
 
 
 # ---------------------------------------------------------------------------- IO308
