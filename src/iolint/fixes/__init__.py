@@ -1,0 +1,1 @@
+"""Fix builders: libcst transforms and text edits that keep behaviour."""
