@@ -59,7 +59,7 @@ def check_files(tasks: Sequence[Task], jobs: int) -> list[FileResult]:
     for i, task in enumerate(tasks):
         hit = None
         if task.cache is not None and not task.fix:
-            hit = cached_result(task.path, task.settings, task.cache)
+            hit = cached_result(task.path, task.settings, task.cache, unsafe=task.unsafe)
         if hit is not None:
             results[i] = hit
         else:

@@ -140,21 +140,35 @@ def _helper_call(
     has a write-all helper that fits this write."""
     caller = model.enclosing_function(call)
     cls = model.parent(caller) if caller is not None else None
-    candidates: list[ast.stmt] = list(model.tree.body)
+    helpers = model.fact(_helpers_by_owner)
+    candidates = list(helpers.get((model.tree, label), ()))
     if isinstance(cls, ast.ClassDef):
-        candidates = list(cls.body) + candidates
-    for node in candidates:
-        if not isinstance(node, ast.FunctionDef) or node is caller:
-            continue
-        if any(a is node for a in model.ancestors(call)):
-            continue
-        helper = _as_helper(model, node, label)
-        if helper is None:
+        candidates = list(helpers.get((cls, label), ())) + candidates
+    for helper in candidates:
+        if helper.func is caller or any(a is helper.func for a in model.ancestors(call)):
             continue
         text = _call_text(model, helper, call, cls, target, payload)
         if text is not None:
-            return node.name, text
+            return helper.func.name, text
     return None
+
+
+def _helpers_by_owner(model: ModuleModel) -> dict[tuple[ast.AST, str], list[_Helper]]:
+    """Every write-all helper of the module, by (module or class, kind of write); computed
+    once per module, since a file may have thousands of findings."""
+    out: dict[tuple[ast.AST, str], list[_Helper]] = {}
+    # Only functions with a while loop of their own can be helpers.
+    looping = {id(model.enclosing_function(loop)) for loop in model.nodes(ast.While)}
+    owners: list[ast.AST] = [model.tree, *model.nodes(ast.ClassDef)]
+    for owner in owners:
+        for node in getattr(owner, "body", ()):
+            if not isinstance(node, ast.FunctionDef) or id(node) not in looping:
+                continue
+            for label in (OS_WRITE, RAW_WRITE):
+                helper = _as_helper(model, node, label)
+                if helper is not None:
+                    out.setdefault((owner, label), []).append(helper)
+    return out
 
 
 def _call_text(
