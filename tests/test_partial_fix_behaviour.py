@@ -6,6 +6,7 @@ code before and after the fix: short writes injected into ``os.write``, a raw fi
 from __future__ import annotations
 
 import array
+import contextlib
 import os
 import stat
 import textwrap
@@ -24,10 +25,8 @@ def pipe() -> Iterator[tuple[int, int]]:
     r, w = os.pipe()
     yield r, w
     for fd in (r, w):
-        try:
+        with contextlib.suppress(OSError):  # the test closed it already
             os.close(fd)
-        except OSError:
-            pass
 
 
 def drain(fd: int) -> bytes:
@@ -110,7 +109,7 @@ def test_io101_fixed_code_counts_bytes_of_a_typed_array(
 ) -> None:
     """``os.write`` returns bytes; an ``array('H')`` view counts items: the loop must not
     skip or repeat half of the data."""
-    before, after = run_both(WRITE_ANY, "IO101", "dump")
+    _, after = run_both(WRITE_ANY, "IO101", "dump")
     r, w = pipe
     payload = array.array("H", range(1000))
     after(w, payload)
@@ -177,11 +176,7 @@ def test_io101_raw_write_returning_none_raises_instead_of_spinning() -> None:
     ],
 )
 def test_io101_no_write_all_loop_for_text(payload: str) -> None:
-    source = (
-        "import os\n"
-        "def f(fd, n, parts, line, text: str):\n"
-        f"    os.write(fd, {payload})\n"
-    )
+    source = f"import os\ndef f(fd, n, parts, line, text: str):\n    os.write(fd, {payload})\n"
     found = lint(source, ["IO101"])
     assert [d.code for d in found] == ["IO101"]
     assert found[0].fix is None
@@ -442,4 +437,3 @@ def test_io502_fixed_mode_is_what_open_gives(tmp_path: Path) -> None:
     mode = stat.S_IMODE((tmp_path / "by_fix").stat().st_mode)
     assert mode == stat.S_IMODE((tmp_path / "by_open").stat().st_mode)
     assert not mode & 0o111
-

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, fix_applies
-from iolint.fixes.style import DEFAULT_LINE_LENGTH
+from iolint.fixes.style import DEFAULT_LINE_LENGTH, join_fitting_brackets
 from iolint.fixes.vetting import (
     apply_tracked,
     gained_findings,
@@ -108,14 +108,15 @@ class FixOutcome:
     # Findings whose fix was refused (too long a line, a new finding, a pyflakes message):
     # their fixes are display-only in ``remaining``.
     rejected: tuple[Diagnostic, ...] = ()
-    refused: frozenset[tuple[str, str, tuple[str, ...]]] = frozenset()
+    refused: frozenset[tuple[str, str, int, str]] = frozenset()
 
 
-def _identity(d: Diagnostic, source: SourceText) -> tuple[str, str, tuple[str, ...]]:
-    """A fix recognised across rounds, whose edits of other fixes move it: its rule, the line
-    it is on and what it writes."""
+def _identity(d: Diagnostic, source: SourceText) -> tuple[str, str, int, str]:
+    """A fix recognised across rounds, whose line the edits of other fixes may move: its
+    rule, its message, and the text and column of the line it is on (not what it writes:
+    the fixer lays that out anew)."""
     assert d.fix is not None
-    return (d.code, source.line(d.start.line), tuple(e.content for e in d.fix.edits))
+    return (d.code, source.line(d.start.line), d.start.column, d.fix.message)
 
 
 def refused_in(outcome: FixOutcome, text: str) -> Callable[[Diagnostic], bool]:
@@ -153,7 +154,7 @@ def fix_text(
     original_parses_cst = parses(text)
     fixed: list[Diagnostic] = []
     rejected: list[Diagnostic] = []
-    refused: set[tuple[str, str, tuple[str, ...]]] = set()
+    refused: set[tuple[str, str, int, str]] = set()
     diagnostics = list(lint(text))
     flakes = pyflakes_messages(text)
 
@@ -170,6 +171,7 @@ def fix_text(
         ]
         candidates = []
         for d in _non_overlapping(pool, source):
+            d = _in_black_layout(d, source, line_length)
             if lines_made_too_long(source, d.fix.edits, line_length):  # type: ignore[union-attr]
                 refuse(d)
             else:
@@ -191,6 +193,22 @@ def fix_text(
         for d in diagnostics
     )
     return FixOutcome(text, tuple(fixed), remaining, tuple(rejected), frozenset(refused))
+
+
+def _in_black_layout(d: Diagnostic, source: SourceText, line_length: int) -> Diagnostic:
+    """``d`` with the code its fix writes laid out as black would (brackets joined where the
+    line fits), so that a file that passed ``black --check`` still does."""
+    assert d.fix is not None
+    edits = []
+    for e in d.fix.edits:
+        prefix = len(source.line(e.start.line)[: e.start.column].expandtabs())
+        suffix = len(source.line(e.end.line)[e.end.column :])
+        edits.append(
+            replace(e, content=join_fitting_brackets(e.content, prefix, suffix, line_length))
+        )
+    if all(a.content == b.content for a, b in zip(edits, d.fix.edits)):
+        return d
+    return replace(d, fix=replace(d.fix, edits=tuple(edits)))
 
 
 def _vet_round(
