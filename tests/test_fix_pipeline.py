@@ -346,3 +346,34 @@ def test_the_summary_leaves_out_refused_fixes(tmp_path: Path) -> None:
     assert "fixable" not in report.stdout, report.stdout
     done = run_cli("check", "--no-cache", "--unsafe-fixes", "--fix", "sink.py", cwd=tmp_path)
     assert "fixed" not in done.stdout, done.stdout
+
+
+SWALLOWED_SAVE = """\
+import os
+import pickle
+import tempfile
+
+
+def write_cache(cache_file, data):
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=os.path.dirname(cache_file), delete=False
+        ) as f:
+            pickle.dump(data, f)
+        os.replace(f.name, cache_file)
+    except OSError:
+        pass
+"""
+
+
+def test_fsync_under_a_handler_that_swallows_errors_is_not_offered(tmp_path: Path) -> None:
+    """IO302's fsync would sit under ``except OSError: pass``: IO401 would fire on the fixed
+    code. The real fixers and the real rules, through the CLI."""
+    path = tmp_path / "cache.py"
+    path.write_text(SWALLOWED_SAVE)
+    assert any(d.code == "IO302" and d.fix for d in lint(SWALLOWED_SAVE, None))
+    report = run_cli("check", "--no-cache", "--unsafe-fixes", "cache.py", cwd=tmp_path)
+    assert "IO302" in report.stdout and "[*]" not in report.stdout, report.stdout
+    done = run_cli("check", "--no-cache", "--unsafe-fixes", "--fix", "cache.py", cwd=tmp_path)
+    assert path.read_text() == SWALLOWED_SAVE
+    assert "[*]" not in done.stdout and "fixed" not in done.stdout, done.stdout

@@ -220,10 +220,13 @@ def fix_source(
 
     fix_text, write_atomic, FixWriteError = _fixer()
     outcome = fix_text(decoded.text, relint, unsafe=unsafe, line_length=line_length_for(path))
+    # The findings of the text as it is, with the fixes the fixer refused shown as advice.
+    from iolint.fix import demoted, refused_in
+
+    refused = refused_in(outcome, decoded.text)
+    current = tuple(demoted(d) if refused(d) else d for d in first.diagnostics)
     if not outcome.fixed:
-        return FileResult(
-            display, first.diagnostics, None, first.internal_errors, source=decoded.text
-        )
+        return FileResult(display, current, None, first.internal_errors, source=decoded.text)
     diff = "".join(
         difflib.unified_diff(
             decoded.text.splitlines(keepends=True),
@@ -248,7 +251,7 @@ def fix_source(
         # Nothing was written: report the findings of the file as it is.
         return FileResult(
             display,
-            first.diagnostics,
+            current,
             None,
             first.internal_errors,
             write_error=write_error,
