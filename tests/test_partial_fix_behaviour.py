@@ -437,3 +437,31 @@ def test_io502_fixed_mode_is_what_open_gives(tmp_path: Path) -> None:
     mode = stat.S_IMODE((tmp_path / "by_fix").stat().st_mode)
     assert mode == stat.S_IMODE((tmp_path / "by_open").stat().st_mode)
     assert not mode & 0o111
+
+
+def test_io101_helper_found_by_shape_whatever_its_name(pipe: tuple[int, int]) -> None:
+    """A helper called ``emit`` that loops a raw file's write until its view is empty."""
+    source = textwrap.dedent(
+        """
+        class Port:
+            def __init__(self, fd):
+                self._f = open(fd, "wb", buffering=0, closefd=False)
+
+            def emit(self, data):
+                view = memoryview(data)
+                while view:
+                    n = self._f.write(view)
+                    view = view[n:]
+
+            def hello(self):
+                self._f.write(b"hello, port")
+        """
+    )
+    fixed = check_fix(source, "IO101")
+    assert '        self.emit(b"hello, port")\n' in fixed
+    namespace: dict[str, object] = {}
+    exec(compile(fixed, "<fixed>", "exec"), namespace)
+    r, w = pipe
+    namespace["Port"](w).hello()  # type: ignore[operator]
+    os.close(w)
+    assert drain(r) == b"hello, port"
