@@ -240,6 +240,9 @@ def test_io101_fix_with_fileno_and_attribute() -> None:
         "import os\ndef f(fds, d):\n    os.write(fds[0], d)\n",  # target evaluated twice
         "import os\ndef f(fd, d, o):\n    os.pwrite(fd, d, o)\n",  # offset must advance too
         "import os\ndef f(fd, d):\n    os.write(fd, *d)\n",
+        # a payload over several lines: moved into the loop it would lose its layout
+        "import os\ndef f(fd, k):\n    os.write(\n        fd,\n        k.dump(\n"
+        "            1,\n        ),\n    )\n",
     ],
 )
 def test_io101_no_fix_where_it_cannot_be_mechanical(source: str) -> None:

@@ -59,6 +59,10 @@ def write_all_fix(model: ModuleModel, call: ast.Call, label: str) -> Fix | None:
         return None
     if target is None or isinstance(payload, ast.Starred):
         return None
+    if model.start(payload).line != model.end(payload).line:
+        # Moved into a ``with`` header or a helper call, its continuation lines would keep
+        # an indentation that no longer fits: the formatter would redo them.
+        return None
     kind = payload_type(model, payload)
     if kind == "str":
         return None  # text: the write raises TypeError today, a loop would not fix anything
