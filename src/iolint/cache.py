@@ -58,6 +58,10 @@ def code_fingerprint() -> str:
 class CachedResult:
     diagnostics: tuple[Diagnostic, ...]
     parse_error: ParseError | None
+    # What ``--fix`` would do (see runner.planned_fixes) and the line length it was planned
+    # for: the project's formatter settings live outside the key.
+    planned: tuple[str, ...] | None = None
+    line_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,14 @@ class ResultCache:
             diagnostics = tuple(_diagnostic_from(d) for d in entry["diagnostics"])
             pe = entry["parse_error"]
             parse_error = None if pe is None else ParseError(str(pe[0]), int(pe[1]), int(pe[2]))
-            return CachedResult(diagnostics, parse_error)
+            planned = entry.get("planned")
+            line_length = entry.get("line_length")
+            return CachedResult(
+                diagnostics,
+                parse_error,
+                None if planned is None else tuple(str(c) for c in planned),
+                None if line_length is None else int(line_length),
+            )
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             return None
 
@@ -114,6 +125,8 @@ class ResultCache:
             "key": key,
             "diagnostics": [_diagnostic_to(d) for d in result.diagnostics],
             "parse_error": None if pe is None else [pe.message, pe.line, pe.column],
+            "planned": None if result.planned is None else list(result.planned),
+            "line_length": result.line_length,
         }
         payload = json.dumps(entry, separators=(",", ":")).encode("utf-8", "surrogatepass")
         tmp: str | None = None

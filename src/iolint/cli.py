@@ -32,7 +32,7 @@ from iolint.model.source import DecodeError, decode_source
 from iolint.parallel import Task, check_files, default_jobs
 from iolint.registry import all_rules, known_code_prefix, rule_by_code
 from iolint.report import ReportOptions, renderer
-from iolint.runner import FileResult, fix_source, lint_source
+from iolint.runner import FileResult, fix_source, lint_source, planned_fixes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("check", "rule", "version", "server")
@@ -344,7 +344,9 @@ def _check_stdin(
             # Editors read the fixed code back from standard output.
             sys.stdout.write(result.source if result.source is not None else decoded.text)
         return result
-    return lint_source(decoded.text, display, settings, path)
+    return planned_fixes(
+        lint_source(decoded.text, display, settings, path), settings, path, unsafe=unsafe
+    )
 
 
 def _print_problems(results: list[FileResult]) -> int:
@@ -420,13 +422,13 @@ def _report(
         as_json = output_format == "json"
         out_stream.write(_statistics(results, unsafe, as_json=as_json))
         if remaining and not as_json and not args.quiet:
-            out_stream.write(_summary(remaining, fixed, unsafe))
+            out_stream.write(_summary(remaining, fixed, unsafe, _fixable(results, unsafe)))
         return _exit(args, remaining, parse_errors)
     rendered = renderer(output_format)(results, opts)
     out = sys.stderr if stdin_fix else sys.stdout
     out.write(rendered)
     if output_format in ("concise", "full") and not args.quiet:
-        out.write(_summary(remaining, fixed, unsafe))
+        out.write(_summary(remaining, fixed, unsafe, _fixable(results, unsafe)))
     return _exit(args, remaining, parse_errors)
 
 
@@ -438,7 +440,20 @@ def _exit(args: argparse.Namespace, remaining: list[Any], parse_errors: int) -> 
     return EXIT_CLEAN
 
 
-def _summary(remaining: list[Any], fixed: int, unsafe: bool) -> str:
+def _fixable(results: list[FileResult], unsafe: bool) -> Counter[str]:
+    """Per rule, how many changes ``--fix`` would make: the fixer's own plan where the lint
+    computed it (follow-on fixes included, refused fixes left out), else the findings whose
+    fix applies."""
+    counts: Counter[str] = Counter()
+    for r in results:
+        if r.planned is not None:
+            counts.update(r.planned)
+        else:
+            counts.update(d.code for d in r.diagnostics if fix_applies(d, unsafe))
+    return counts
+
+
+def _summary(remaining: list[Any], fixed: int, unsafe: bool, fixable_counts: Counter[str]) -> str:
     n = len(remaining)
     if n == 0 and fixed == 0:
         return "All checks passed!\n"
@@ -448,7 +463,7 @@ def _summary(remaining: list[Any], fixed: int, unsafe: bool) -> str:
         lines.append(f"Found {_plural(total, 'error')} ({fixed} fixed, {n} remaining).")
     else:
         lines.append(f"Found {_plural(n, 'error')}.")
-    fixable = sum(1 for d in remaining if fix_applies(d, unsafe))
+    fixable = sum(fixable_counts.values())
     hidden = (
         0
         if unsafe
@@ -472,13 +487,8 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 def _statistics(results: list[FileResult], unsafe: bool, *, as_json: bool = False) -> str:
     """ruff's ``--statistics``: count, code, ``[*]`` when fixable (``[ ]`` beside fixable
     ones), name; most frequent first. With ``--output-format json``, ruff's JSON objects."""
-    counts: Counter[str] = Counter()
-    fixable: Counter[str] = Counter()
-    for r in results:
-        for d in r.diagnostics:
-            counts[d.code] += 1
-            if fix_applies(d, unsafe):
-                fixable[d.code] += 1
+    counts: Counter[str] = Counter(d.code for r in results for d in r.diagnostics)
+    fixable = _fixable(results, unsafe)
     names = {r.code: r.name for r in all_rules()}
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     if as_json:

@@ -15,11 +15,20 @@ import os
 import stat
 import tempfile
 import warnings
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from iolint.diagnostics import Diagnostic, Edit, fix_applies
+from iolint.diagnostics import Applicability, Diagnostic, Edit, fix_applies
+from iolint.fixes.style import DEFAULT_LINE_LENGTH, join_fitting_brackets
+from iolint.fixes.vetting import (
+    apply_tracked,
+    gained_findings,
+    gains_pyflakes,
+    lines_made_too_long,
+    pyflakes_messages,
+)
 from iolint.model.source import SourceText
 
 MAX_ROUNDS = 10
@@ -96,6 +105,36 @@ class FixOutcome:
     text: str
     fixed: tuple[Diagnostic, ...]
     remaining: tuple[Diagnostic, ...]
+    # Findings whose fix was refused (too long a line, a new finding, a pyflakes message):
+    # their fixes are display-only in ``remaining``.
+    rejected: tuple[Diagnostic, ...] = ()
+    refused: frozenset[tuple[str, str, int, str]] = frozenset()
+
+
+def _identity(d: Diagnostic, source: SourceText) -> tuple[str, str, int, str]:
+    """A fix recognised across rounds, whose line the edits of other fixes may move: its
+    rule, its message, and the text and column of the line it is on (not what it writes:
+    the fixer lays that out anew)."""
+    assert d.fix is not None
+    return (d.code, source.line(d.start.line), d.start.column, d.fix.message)
+
+
+def refused_in(outcome: FixOutcome, text: str) -> Callable[[Diagnostic], bool]:
+    """A test for findings of ``text`` (the text fixing started from) whose fix the fixer
+    refused in ``outcome``."""
+    source = SourceText(text)
+
+    def refused(d: Diagnostic) -> bool:
+        return d.fix is not None and _identity(d, source) in outcome.refused
+
+    return refused
+
+
+def demoted(d: Diagnostic) -> Diagnostic:
+    """``d`` with its fix turned into advice that ``--fix`` does not apply."""
+    if d.fix is None or d.fix.applicability is Applicability.DISPLAY_ONLY:
+        return d
+    return replace(d, fix=replace(d.fix, applicability=Applicability.DISPLAY_ONLY))
 
 
 def fix_text(
@@ -103,40 +142,131 @@ def fix_text(
     lint: Callable[[str], Sequence[Diagnostic]],
     *,
     unsafe: bool,
+    line_length: int = DEFAULT_LINE_LENGTH,
 ) -> FixOutcome:
     """Fix, re-lint and fix again until nothing changes (at most ``MAX_ROUNDS`` rounds).
 
-    A round whose combined result does not parse falls back to applying its fixes one at a
-    time, keeping only those that leave valid code; a fix that breaks the code is never kept.
+    A fix is kept only when the text it gives parses, has no line longer than
+    ``line_length`` that the fix wrote, gains no finding of iolint that the next round does
+    not fix (and none of the fix's own rule inside the code it wrote), and gains no pyflakes
+    message. A refused fix is not tried again; the others of its round still apply.
     """
     original_parses_cst = parses(text)
     fixed: list[Diagnostic] = []
+    rejected: list[Diagnostic] = []
+    refused: set[tuple[str, str, int, str]] = set()
     diagnostics = list(lint(text))
+    flakes = pyflakes_messages(text)
+
+    source = SourceText(text)
+
+    def refuse(d: Diagnostic) -> None:
+        rejected.append(d)
+        refused.add(_identity(d, source))
+
     for _ in range(MAX_ROUNDS):
         source = SourceText(text)
-        candidates = _non_overlapping([d for d in diagnostics if fix_applies(d, unsafe)], source)
-        if not candidates:
+        pool = [
+            d for d in diagnostics if fix_applies(d, unsafe) and _identity(d, source) not in refused
+        ]
+        candidates = []
+        for d in _non_overlapping(pool, source):
+            d = _in_black_layout(d, source, line_length)
+            if lines_made_too_long(source, d.fix.edits, line_length):  # type: ignore[union-attr]
+                refuse(d)
+            else:
+                candidates.append(d)
+        round_result = _vet_round(
+            text, diagnostics, candidates, lint, unsafe, flakes, refuse, original_parses_cst
+        )
+        if round_result is None:
+            if any(_identity(d, source) not in refused for d in pool):
+                continue  # only refusals this round: the fixes they overlapped get their turn
             break
-        edits = [e for d in candidates for e in d.fix.edits]  # type: ignore[union-attr]
-        new_text = apply_edits(text, edits)
-        if parses(new_text, with_libcst=original_parses_cst):
-            applied = candidates
-        else:
-            applied = []
-            for d in candidates:
-                attempt = apply_edits(text, d.fix.edits)  # type: ignore[union-attr]
-                if parses(attempt, with_libcst=original_parses_cst):
-                    # Apply it alone; the others are retried on the next round.
-                    new_text, applied = attempt, [d]
-                    break
-            if not applied:
-                break
-        if new_text == text:
-            break
+        new_text, applied, diagnostics = round_result
         fixed.extend(applied)
         text = new_text
-        diagnostics = list(lint(text))
-    return FixOutcome(text, tuple(fixed), tuple(diagnostics))
+        flakes = pyflakes_messages(text)
+    source = SourceText(text)
+    remaining = tuple(
+        demoted(d) if d.fix is not None and _identity(d, source) in refused else d
+        for d in diagnostics
+    )
+    return FixOutcome(text, tuple(fixed), remaining, tuple(rejected), frozenset(refused))
+
+
+def _in_black_layout(d: Diagnostic, source: SourceText, line_length: int) -> Diagnostic:
+    """``d`` with the code its fix writes laid out as black would (brackets joined where the
+    line fits), so that a file that passed ``black --check`` still does."""
+    assert d.fix is not None
+    edits = []
+    for e in d.fix.edits:
+        prefix = len(source.line(e.start.line)[: e.start.column].expandtabs())
+        suffix = len(source.line(e.end.line)[e.end.column :])
+        edits.append(
+            replace(e, content=join_fitting_brackets(e.content, prefix, suffix, line_length))
+        )
+    if all(a.content == b.content for a, b in zip(edits, d.fix.edits)):
+        return d
+    return replace(d, fix=replace(d.fix, edits=tuple(edits)))
+
+
+def _vet_round(
+    text: str,
+    diagnostics: list[Diagnostic],
+    candidates: list[Diagnostic],
+    lint: Callable[[str], Sequence[Diagnostic]],
+    unsafe: bool,
+    flakes: Counter[tuple[str, str]] | None,
+    refuse: Callable[[Diagnostic], None],
+    with_libcst: bool,
+) -> tuple[str, list[Diagnostic], list[Diagnostic]] | None:
+    """Apply the round's fixes together, dropping the ones the fixed text blames, until the
+    rest pass: (new text, fixes applied, its diagnostics), or None when none is left."""
+    while candidates:
+        new_text, placed = apply_tracked(
+            text,
+            [d.fix.edits for d in candidates],  # type: ignore[union-attr]
+        )
+        if new_text == text:
+            return None
+        if not parses(new_text, with_libcst=with_libcst):
+            # Find the fixes that break the code; if each parses alone, only not together,
+            # keep the first and let the rest wait a round.
+            alone = [
+                d
+                for d in candidates
+                if parses(apply_edits(text, d.fix.edits), with_libcst=with_libcst)  # type: ignore[union-attr]
+            ]
+            for d in candidates:
+                if d not in alone:
+                    refuse(d)
+            candidates = alone[:1] if len(alone) == len(candidates) else alone
+            continue
+        new_diagnostics = list(lint(new_text))
+        follows = {i for i, d in enumerate(new_diagnostics) if fix_applies(d, unsafe)}
+        blamed = gained_findings(
+            text,
+            diagnostics,
+            new_text,
+            new_diagnostics,
+            placed,
+            [d.code for d in candidates],
+            follows,
+        )
+        bad = set(blamed)
+        if not bad and gains_pyflakes(flakes, new_text):
+            bad = {
+                i
+                for i, d in enumerate(candidates)
+                if gains_pyflakes(flakes, apply_tracked(text, [d.fix.edits])[0])  # type: ignore[union-attr]
+            } or set(range(len(candidates)))
+        if not bad:
+            return new_text, candidates, new_diagnostics
+        for i in sorted(bad):
+            refuse(candidates[i])
+        candidates = [d for i, d in enumerate(candidates) if i not in bad]
+    return None
 
 
 # ----------------------------------------------------------------------------- writing

@@ -62,7 +62,7 @@ def check_files(tasks: Sequence[Task], jobs: int) -> list[FileResult]:
     for i, task in enumerate(tasks):
         hit = None
         if task.cache is not None and not task.fix and not task.add_noqa:
-            hit = cached_result(task.path, task.settings, task.cache)
+            hit = cached_result(task.path, task.settings, task.cache, unsafe=task.unsafe)
         if hit is not None:
             results[i] = hit
         else:

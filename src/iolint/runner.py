@@ -11,8 +11,9 @@ from typing import Any
 
 from iolint.cache import CachedResult, ResultCache
 from iolint.config import Settings
-from iolint.diagnostics import Diagnostic, ParseError
+from iolint.diagnostics import Diagnostic, ParseError, fix_applies
 from iolint.engine import lint_text
+from iolint.fixes.style import line_length_for
 from iolint.model.source import DecodedSource, DecodeError, decode_source
 from iolint.noqa_edits import add_noqa
 from iolint.registry import all_rules
@@ -50,10 +51,39 @@ class FileResult:
     fixed: tuple[Diagnostic, ...] = ()
     diff: str = ""
     write_error: str | None = None
+    # When linting: the rule codes of every fix ``--fix`` would make, in order, including
+    # the ones that only follow from an earlier fix (None: not computed).
+    planned: tuple[str, ...] | None = None
     # The text the diagnostics refer to (for code frames in the full output).
     source: str | None = field(default=None, compare=False, repr=False)
     # Set by --add-noqa: the lines that got a directive (written unless write_error is set).
     noqa_added: int = 0
+
+
+def planned_fixes(
+    result: FileResult, settings: Settings, path: Path | None, *, unsafe: bool
+) -> FileResult:
+    """``result`` with what ``--fix`` would do: the fixes the fixer refuses turned into
+    advice, and the codes of every fix it makes, follow-on fixes included. The fixer itself
+    computes it, so the report, ``--diff`` and ``--fix`` agree."""
+    text = result.source
+    if text is None or result.parse_error is not None:
+        return result
+    if not any(fix_applies(d, unsafe) for d in result.diagnostics):
+        return replace(result, planned=())
+    rules = rules_for(settings, path)
+    options = settings.rule_options()
+
+    def relint(t: str) -> Sequence[Diagnostic]:
+        return lint_text(t, result.path, rules, options).diagnostics
+
+    fix_text = _fixer()[0]
+    from iolint.fix import demoted, refused_in
+
+    outcome = fix_text(text, relint, unsafe=unsafe, line_length=line_length_for(path))
+    refused = refused_in(outcome, text)
+    diagnostics = tuple(demoted(d) if refused(d) else d for d in result.diagnostics)
+    return replace(result, diagnostics=diagnostics, planned=tuple(d.code for d in outcome.fixed))
 
 
 def rules_for(
@@ -99,19 +129,34 @@ def _read(path: Path) -> bytes | FileResult:
         )
 
 
-def cached_result(path: Path, settings: Settings, cache: ResultCache) -> FileResult | None:
-    """The result of linting ``path`` as it is now, if the cache holds it."""
+def cached_result(
+    path: Path, settings: Settings, cache: ResultCache, *, unsafe: bool = False
+) -> FileResult | None:
+    """The result of linting ``path`` as it is now, if the cache holds it (with the fix plan
+    for the current line length)."""
     data = _read(path)
     if isinstance(data, FileResult):
         return None
     display = str(path)
     hit = cache.get(cache.key(data, display, settings, settings.enabled_codes(path)))
-    if hit is None:
+    if hit is None or not _plan_is_current(hit, path, unsafe):
         return None
     decoded = _decode(data, display)
     if isinstance(decoded, FileResult):
         return None
-    return FileResult(display, hit.diagnostics, hit.parse_error, source=decoded.text)
+    return FileResult(
+        display, hit.diagnostics, hit.parse_error, source=decoded.text, planned=hit.planned
+    )
+
+
+def _plan_is_current(hit: CachedResult, path: Path, unsafe: bool) -> bool:
+    if hit.parse_error is not None:
+        return True
+    if hit.planned is None:
+        return False
+    if not hit.planned and not any(fix_applies(d, unsafe) for d in hit.diagnostics):
+        return True  # nothing to fix: the line length does not matter
+    return hit.line_length == line_length_for(path)
 
 
 def process_path(
@@ -143,12 +188,18 @@ def process_path(
     decoded = _decode(data, display)
     if isinstance(decoded, FileResult):
         return decoded
-    if hit is not None:
-        return FileResult(display, hit.diagnostics, hit.parse_error, source=decoded.text)
+    if hit is not None and _plan_is_current(hit, path, unsafe):
+        return FileResult(
+            display, hit.diagnostics, hit.parse_error, source=decoded.text, planned=hit.planned
+        )
     result = lint_source(decoded.text, display, settings, path, enabled=enabled)
+    result = planned_fixes(result, settings, path, unsafe=unsafe)
     if cache is not None and key is not None and not result.internal_errors:
         # A rule crash is reported on every run until fixed, never cached away.
-        cache.put(key, CachedResult(result.diagnostics, result.parse_error))
+        entry = CachedResult(
+            result.diagnostics, result.parse_error, result.planned, line_length_for(path)
+        )
+        cache.put(key, entry)
     return result
 
 
@@ -215,11 +266,14 @@ def fix_source(
         return lint_text(text, display, rules, options).diagnostics
 
     fix_text, write_atomic, FixWriteError = _fixer()
-    outcome = fix_text(decoded.text, relint, unsafe=unsafe)
+    outcome = fix_text(decoded.text, relint, unsafe=unsafe, line_length=line_length_for(path))
+    # The findings of the text as it is, with the fixes the fixer refused shown as advice.
+    from iolint.fix import demoted, refused_in
+
+    refused = refused_in(outcome, decoded.text)
+    current = tuple(demoted(d) if refused(d) else d for d in first.diagnostics)
     if not outcome.fixed:
-        return FileResult(
-            display, first.diagnostics, None, first.internal_errors, source=decoded.text
-        )
+        return FileResult(display, current, None, first.internal_errors, source=decoded.text)
     diff = "".join(
         difflib.unified_diff(
             decoded.text.splitlines(keepends=True),
@@ -244,7 +298,7 @@ def fix_source(
         # Nothing was written: report the findings of the file as it is.
         return FileResult(
             display,
-            first.diagnostics,
+            current,
             None,
             first.internal_errors,
             write_error=write_error,

@@ -244,9 +244,22 @@ class CreatDefaultMode(Rule):
         if offset is None:
             return None
         at = _position(model, offset)
+        content = _one_per_line(model, call, after, content)
         return Fix(
             "Pass mode `0o666` (what `open()` uses)", Applicability.SAFE, (Edit(at, at, content),)
         )
+
+
+def _one_per_line(model: ModuleModel, call: ast.Call, last: ast.AST, content: str) -> str:
+    """``, 0o666`` on a line of its own when the call has one argument per line (black's
+    layout with a magic trailing comma), so that the formatter leaves the fixed call as it
+    is."""
+    start = model.start(last)
+    own_line = not model.source.line(start.line)[: start.column].strip()
+    if not own_line or model.start(call).line == start.line:
+        return content
+    indent = model.source.indentation(start.line)
+    return "," + model.source.newline + indent + content[2:]
 
 
 def _past_closing_parens(model: ModuleModel, start: int, boundary: int) -> int | None:

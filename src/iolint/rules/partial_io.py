@@ -6,14 +6,9 @@ import ast
 from collections.abc import Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
-from iolint.edits import (
-    fresh_name,
-    indent_unit,
-    insert_after_statement,
-    lines_block,
-    replace_node,
-    stands_alone,
-)
+from iolint.edits import replace_node
+from iolint.fixes.eof_break import eof_break_fix
+from iolint.fixes.write_all import write_all_fix
 from iolint.model import ModuleModel
 from iolint.model.consequence import (
     best_effort_diagnostic,
@@ -40,23 +35,6 @@ from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.rules.base import Rule, RuleContext
 
 READ_TRIGGERS = ("read(", "pread(", "readinto(", "recv(", "recv_into(")
-
-
-def _simple_expr(node: ast.expr | None) -> bool:
-    """Cheap to evaluate again and free of side effects: names, attributes, constants and
-    ``x.fileno()``."""
-    if isinstance(node, (ast.Name, ast.Constant)):
-        return True
-    if isinstance(node, ast.Attribute):
-        return _simple_expr(node.value)
-    if isinstance(node, ast.Call):
-        return (
-            method_name(node) == "fileno"
-            and not node.args
-            and not node.keywords
-            and _simple_expr(receiver_of(node))
-        )
-    return False
 
 
 class UncheckedWriteCount(Rule):
@@ -101,36 +79,7 @@ class UncheckedWriteCount(Rule):
             yield self.diagnostic(ctx, call, message, self._fix(model, call, label))
 
     def _fix(self, model: ModuleModel, call: ast.Call, label: str) -> Fix | None:
-        stmt = model.parent(call)
-        if not isinstance(stmt, ast.Expr) or not stands_alone(model, stmt) or call.keywords:
-            return None
-        target: ast.expr | None
-        if label == "os.write" and len(call.args) == 2:
-            target, payload = call.args
-        elif label == "raw write()" and len(call.args) == 1:
-            target, payload = receiver_of(call), call.args[0]
-        else:
-            return None
-        if target is None or not _simple_expr(target) or isinstance(payload, ast.Starred):
-            return None
-        view = fresh_name(model, "_pending")
-        indent = model.source.indentation(model.start(stmt).line)
-        step = indent_unit(model, stmt)
-        func = model.text_of(call.func)
-        if label == "os.write":
-            advance = f"{func}({model.text_of(target)}, {view})"
-        else:
-            advance = f"{func}({view})"
-        lines = [
-            f"{view} = memoryview({model.text_of(payload)})",
-            f"while {view}:",
-            f"{step}{view} = {view}[{advance}:]",
-        ]
-        return Fix(
-            "Write everything with a loop over a memoryview",
-            Applicability.UNSAFE,
-            (replace_node(model, stmt, lines_block(model, indent, lines)),),
-        )
+        return write_all_fix(model, call, label)
 
 
 class UncheckedSendCount(Rule):
@@ -479,16 +428,7 @@ class EofNotHandled(Rule):
             yield self.diagnostic(ctx, call, message, self._fix(model, verdict))
 
     def _fix(self, model: ModuleModel, verdict: EofVerdict) -> Fix | None:
-        stmt = verdict.binding_statement
-        name = verdict.result_name
-        if stmt is None or name is None or not stands_alone(model, stmt):
-            return None
-        if not isinstance(stmt, (ast.Assign, ast.AnnAssign)) or verdict.returns_count:
-            return None
-        indent = model.source.indentation(model.start(stmt).line)
-        step = indent_unit(model, stmt)
-        edit = insert_after_statement(model, stmt, [f"if not {name}:", f"{step}break"], indent)
-        return Fix(f"Leave the loop at EOF: `if not {name}: break`", Applicability.UNSAFE, (edit,))
+        return eof_break_fix(model, verdict)
 
 
 # ------------------------------------------------------------------------------- IO105

@@ -1,0 +1,168 @@
+"""Checks a fix must pass before the fixer keeps it, beyond "the result parses".
+
+* **Line length**: a line the fix writes may not be longer than the project's limit (unless
+  the line it replaces already was).
+* **Its own linter**: the fixed text may not gain a finding inside the code the fix wrote (an
+  fsync inserted under ``except OSError: pass`` would make IO401 fire), nor a finding anywhere
+  that no fix of the next round can remove.
+* **pyflakes**: the fixed text may not gain a pyflakes message (an import left unused, a name
+  the fix uses but nothing defines).
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import importlib
+import re
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from iolint.diagnostics import Diagnostic, Edit
+from iolint.model.source import SourceText
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One edit's place in the old text and, once applied, in the new text (offsets)."""
+
+    old_start: int
+    old_end: int
+    new_start: int
+    new_end: int
+    owner: int  # index of the fix (in the round's list) the edit belongs to
+
+
+def apply_tracked(text: str, fixes: Sequence[Sequence[Edit]]) -> tuple[str, list[Placed]]:
+    """Apply the (non-overlapping) edits of several fixes; say where each edit landed."""
+    source = SourceText(text)
+    spans = sorted(
+        (source.offset(e.start), source.offset(e.end), e.content, i)
+        for i, edits in enumerate(fixes)
+        for e in edits
+    )
+    parts: list[str] = []
+    placed: list[Placed] = []
+    cursor = 0
+    length = 0
+    for start, end, content, owner in spans:
+        parts.append(text[cursor:start])
+        length += start - cursor
+        placed.append(Placed(start, end, length, length + len(content), owner))
+        parts.append(content)
+        length += len(content)
+        cursor = end
+    parts.append(text[cursor:])
+    return "".join(parts), placed
+
+
+def lines_made_too_long(source: SourceText, edits: Sequence[Edit], limit: int) -> bool:
+    """Whether ``edits`` (one fix) write a line longer than ``limit`` where the lines they
+    replace were within it (a line already too long, by a comment say, is not the fix's
+    doing). Only the lines the edits touch are looked at."""
+    for e in edits:
+        first, last = source.line(e.start.line), source.line(e.end.line)
+        before = max(len(source.line(n).expandtabs()) for n in range(e.start.line, e.end.line + 1))
+        written = first[: e.start.column] + e.content + last[e.end.column :]
+        after = max(len(line.expandtabs()) for line in _NEWLINE.split(written))
+        if before <= limit < after:
+            return True
+    return False
+
+
+class _Places:
+    """Finds which edit an offset falls in, by bisection over the edits' spans."""
+
+    def __init__(self, placed: Sequence[Placed]) -> None:
+        self.placed = placed
+        self.old_starts = [p.old_start for p in placed]
+        self.new_starts = [p.new_start for p in placed]
+
+    def key(self, d: Diagnostic, source: SourceText, *, new: bool) -> tuple[str, str, int]:
+        """Where ``d`` is, comparable between the old and the new text: inside edit ``i``
+        (the text it replaced, or the text it wrote), or at an offset of the new text."""
+        offset = source.offset(d.start)
+        starts = self.new_starts if new else self.old_starts
+        i = bisect.bisect_right(starts, offset) - 1
+        if i < 0:
+            return (d.code, "at", offset)
+        p = self.placed[i]
+        lo, hi = (p.new_start, p.new_end) if new else (p.old_start, p.old_end)
+        if lo <= offset < hi:
+            return (d.code, "edit", i)
+        # Past edit i: an old offset moves by everything edits up to i inserted or removed.
+        return (d.code, "at", offset if new else offset + p.new_end - p.old_end)
+
+    def nearest(self, offset: int) -> int:
+        i = bisect.bisect_right(self.new_starts, offset)
+        near = [p for p in self.placed[max(i - 1, 0) : i + 1]]
+        best = min(near, key=lambda p: min(abs(offset - p.new_start), abs(offset - p.new_end)))
+        return best.owner
+
+
+def gained_findings(
+    old_text: str,
+    old: Sequence[Diagnostic],
+    new_text: str,
+    new: Sequence[Diagnostic],
+    placed: Sequence[Placed],
+    owner_codes: Sequence[str],
+    follows: set[int],
+) -> dict[int, list[Diagnostic]]:
+    """New findings of the fixed text, per fix (index into ``owner_codes``) to blame.
+
+    ``follows`` holds indexes of ``new`` whose own fix the next round applies (the directory
+    fsync IO303 asks for once IO302's fsync is in): follow-on changes that the report counts,
+    not regressions, unless the rule of the fix itself fires again inside the code it wrote
+    (a fix that is not stable under its own rule). Any other new finding is blamed on the
+    fix that wrote it, or on the nearest fix. Notes (severity ``note``: a platform refinement
+    such as IO308's ``F_FULLFSYNC`` on macOS, not a defect) are not blamed.
+    """
+    old_source, new_source = SourceText(old_text), SourceText(new_text)
+    places = _Places(placed)
+    before = Counter(places.key(d, old_source, new=False) for d in old)
+    blamed: dict[int, list[Diagnostic]] = {}
+    seen: Counter[tuple[str, str, int]] = Counter()
+    for index, d in enumerate(new):
+        key = places.key(d, new_source, new=True)
+        seen[key] += 1
+        if seen[key] <= before[key] or d.severity == "note":
+            continue
+        inside = key[1] == "edit"
+        owner = placed[key[2]].owner if inside else places.nearest(new_source.offset(d.start))
+        if index in follows and not (inside and owner_codes[owner] == d.code):
+            continue
+        blamed.setdefault(owner, []).append(d)
+    return blamed
+
+
+# ----------------------------------------------------------------- pyflakes
+
+
+def pyflakes_messages(text: str) -> Counter[tuple[str, str]] | None:
+    """pyflakes' findings as (kind, argument) pairs, positions left out so that texts with
+    shifted lines compare; None when pyflakes is unavailable or the text does not parse."""
+    try:
+        # Through importlib: pyflakes ships no type information.
+        checker_module = importlib.import_module("pyflakes.checker")
+    except ImportError:  # pragma: no cover - flake8, a dependency, brings pyflakes
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    checker = checker_module.Checker(tree, filename="<iolint-fix>")
+    return Counter((type(m).__name__, repr(m.message_args)) for m in checker.messages)
+
+
+def gains_pyflakes(before: Counter[tuple[str, str]] | None, after_text: str) -> bool:
+    if before is None:
+        return False
+    after = pyflakes_messages(after_text)
+    return after is not None and bool(after - before)
