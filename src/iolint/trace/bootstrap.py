@@ -85,7 +85,7 @@ def _finish(tracer: Tracer, out: str, failure: list[BaseException]) -> None:
         "suspects": [f.to_json() for f in suspects],
         "failed": exc is not None,
     }
-    path = os.path.join(out, f"{os.getpid()}.json")
-    with open(path + ".part", "w", encoding="utf-8") as fh:
+    # Read by the parent once every process has exited; a process killed while writing leaves
+    # a torn file, which the parent skips.
+    with open(os.path.join(out, f"{os.getpid()}.json"), "x", encoding="utf-8") as fh:
         json.dump(payload, fh)
-    os.replace(path + ".part", path)

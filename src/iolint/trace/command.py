@@ -102,8 +102,12 @@ def _collect(out: str) -> tuple[list[TraceFinding], list[TraceFinding], bool]:
     for name in sorted(os.listdir(out)):
         if not name.endswith(".json"):
             continue
-        with open(os.path.join(out, name), encoding="utf-8") as fh:
-            payload = json.load(fh)
+        try:
+            with open(os.path.join(out, name), encoding="utf-8") as fh:
+                payload = json.load(fh)
+        except ValueError:  # a process killed while writing its results
+            print(f"iolint trace: warning: unreadable results {name}", file=sys.stderr)
+            continue
         findings += [TraceFinding.from_json(d) for d in payload["findings"]]
         suspects += [TraceFinding.from_json(d) for d in payload["suspects"]]
         failed = failed or bool(payload["failed"])

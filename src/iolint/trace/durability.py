@@ -109,9 +109,10 @@ class DurabilityRecorder:
     def end(self) -> list[TraceFinding]:
         self.active = False
         for p in self._publishes:
-            if not any(
-                seq > p.seq for key, seq in self._dir_synced.items() if key == p.directory
-            ) and self._global_sync < p.seq:
+            if (
+                not any(seq > p.seq for key, seq in self._dir_synced.items() if key == p.directory)
+                and self._global_sync < p.seq
+            ):
                 self._add(
                     "IO303",
                     f"{_name(p.target)} was published by rename after an fsync of its data, "
@@ -152,7 +153,7 @@ class DurabilityRecorder:
                 self._on_rename(args)
             else:
                 self._on_remove(args)
-        except Exception:  # never break the program under test  # noqa: BLE001
+        except Exception:  # never break the program under test
             pass
 
     def _on_open(self, args: tuple[Any, ...]) -> None:

@@ -265,7 +265,7 @@ class FaultInjector:
         def send(self: socket.socket, data: Any, *rest: Any) -> int:
             site = injector.site()
             if site is None or self.type != socket.SOCK_STREAM:
-                return injector._guarded(orig, self, data, *rest)
+                return int(injector._guarded(orig, self, data, *rest))
             fd = self.fileno()
             owed = injector._check_pending(fd, data)
             n = _length(data)
@@ -387,7 +387,7 @@ def _traced_fileio(injector: FaultInjector) -> type:
             k = injector.short_length(site, n)
             written = super().write(memoryview(data).cast("B")[:k] if k < n else data)
             if written is None:  # non-blocking raw file: nothing written
-                return written  # type: ignore[unreachable]
+                return written  # type: ignore[return-value]
             if k < n:
                 injector.faults.append(
                     Fault("short-write", f"write({n} bytes)", f"wrote {written}", site)
@@ -419,7 +419,7 @@ def _traced_fileio(injector: FaultInjector) -> type:
 def _wrap_open(orig: Callable[..., Any], traced: type) -> Callable[..., Any]:
     """``open(..., buffering=0)`` in binary mode returns a raw file: make it a traced one."""
 
-    def open(  # noqa: A001 - it stands in for the builtin
+    def open(
         file: Any,
         mode: str = "r",
         buffering: int = -1,

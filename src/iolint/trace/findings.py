@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from iolint.diagnostics import Diagnostic, Position
+from iolint.runner import FileResult
 from iolint.trace.sites import Site
 
 
@@ -63,10 +64,8 @@ def to_diagnostic(f: TraceFinding) -> Diagnostic:
     )
 
 
-def file_results(findings: Sequence[TraceFinding]) -> list[object]:
+def file_results(findings: Sequence[TraceFinding]) -> list[FileResult]:
     """The findings grouped per file as the report renderers take them."""
-    from iolint.runner import FileResult
-
     by_path: dict[str, list[Diagnostic]] = {}
     for f in unique(findings):
         by_path.setdefault(f.site.path, []).append(to_diagnostic(f))
@@ -88,4 +87,4 @@ def render(findings: Sequence[TraceFinding], output_format: str) -> str:
     from iolint.report import ReportOptions, renderer
 
     results = file_results(findings)
-    return renderer(output_format)(results, ReportOptions())  # type: ignore[arg-type]
+    return renderer(output_format)(results, ReportOptions())

@@ -46,9 +46,7 @@ class IntentJudge:
         if self.strict:
             return True
         name = os.path.basename(target)
-        code_says_cache = "cache" in site.function.lower() or "cache" in os.path.basename(
-            site.path
-        )
+        code_says_cache = "cache" in site.function.lower() or "cache" in os.path.basename(site.path)
         if _EXPENDABLE.search(name) or code_says_cache:
             return False
         if self.module_fsyncs(site.path) or _PRECIOUS.search(name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,10 +56,8 @@ class Patcher:
             if had:
                 setattr(owner, name, value)
             else:
-                try:
+                with contextlib.suppress(AttributeError):
                     delattr(owner, name)
-                except AttributeError:
-                    pass
         self._saved.clear()
         self._wrappers.clear()
         self._scanned.clear()
