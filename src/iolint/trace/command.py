@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed for the injected faults")
     parser.add_argument("--strict", action="store_true", help="report every unsynced save")
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS, default="concise")
+    parser.add_argument(
+        "--output-file",
+        metavar="FILE",
+        help="write the findings here instead of standard output (which the command shares)",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
     return parser
 
@@ -77,9 +82,17 @@ def main(argv: Sequence[str]) -> int:
         if subprocess.call(command) == 0:
             findings += suspects
     findings = unique(findings)
-    sys.stdout.write(render(findings, args.output_format))
-    if args.output_format in ("concise", "full"):
-        print(f"iolint trace: {len(findings)} finding(s); the command exited {code}")
+    rendered = render(findings, args.output_format)
+    if args.output_file:
+        with open(args.output_file, "w", encoding="utf-8") as fh:
+            fh.write(rendered)
+    else:
+        sys.stdout.write(rendered)
+    if args.output_format in ("concise", "full") or args.output_file:
+        print(
+            f"iolint trace: {len(findings)} finding(s); the command exited {code}",
+            file=sys.stderr if args.output_file else sys.stdout,
+        )
     return 1 if findings else code
 
 

@@ -29,6 +29,16 @@ from iolint.trace.sites import Site, SiteFinder
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR
 _EVENTS = frozenset({"open", "os.rename", "os.remove"})
 
+# Audit hooks cannot be removed, so the process gets one, added by the first recorder, which
+# forwards to the recorder now installed (this list holds at most one).
+_LISTENERS: list[DurabilityRecorder] = []
+_HOOK_ADDED: list[bool] = []
+
+
+def _dispatch(event: str, args: tuple[Any, ...]) -> None:
+    if _LISTENERS and event in _EVENTS:
+        _LISTENERS[0].on_audit(event, args)
+
 
 @dataclass(frozen=True)
 class _Synced:
@@ -77,13 +87,14 @@ class DurabilityRecorder:
         self._publishes: list[_Publish] = []
         self._rewrites: dict[str, _Rewrite] = {}
         self._patcher = Patcher()
-        self._hooked = False
 
     # -- lifecycle -------------------------------------------------------------------------
     def install(self) -> None:
-        if not self._hooked:
-            sys.addaudithook(self._audit)
-            self._hooked = True
+        if not _LISTENERS:
+            if not _HOOK_ADDED:
+                sys.addaudithook(_dispatch)
+                _HOOK_ADDED.append(True)
+            _LISTENERS.append(self)
         self._patcher.patch(os, "fsync", lambda orig: self._wrap_sync(orig, "fsync"))
         if hasattr(os, "fdatasync"):
             self._patcher.patch(os, "fdatasync", lambda orig: self._wrap_sync(orig, "fdatasync"))
@@ -93,6 +104,8 @@ class DurabilityRecorder:
 
     def uninstall(self) -> None:
         self.active = False
+        if self in _LISTENERS:
+            _LISTENERS.remove(self)
         self._patcher.restore()
 
     def begin(self, context: str) -> None:
@@ -143,8 +156,8 @@ class DurabilityRecorder:
     def _add(self, code: str, message: str, site: Site) -> None:
         self.findings.append(TraceFinding(code, message, site, self.context))
 
-    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
-        if not self.active or event not in _EVENTS:
+    def on_audit(self, event: str, args: tuple[Any, ...]) -> None:
+        if not self.active:
             return
         try:
             if event == "open":
@@ -163,7 +176,7 @@ class DurabilityRecorder:
         path = _path(args[0])
         if path is None:
             return
-        site = self._site(sys._getframe(2))
+        site = self._site(sys._getframe(3))
         if site is None:
             return
         seq = self._tick()
@@ -191,7 +204,7 @@ class DurabilityRecorder:
         self._rewrites.pop(source, None)  # a file later published was a temporary file
         if opened is None:
             return  # not a file written in this test: a move, not a publish
-        site = self._site(sys._getframe(2))
+        site = self._site(sys._getframe(3))
         if site is None:
             return
         seq = self._tick()
