@@ -10,6 +10,7 @@ import builtins
 import importlib.util
 import io
 import os
+import select
 import socket
 import sys
 import textwrap
@@ -71,7 +72,7 @@ WRITERS = """
 def test_dropped_write_count_is_io101_when_the_descriptor_closes(tmp_path, tracer):
     mod = load(tmp_path, WRITERS)
     r, w = os.pipe()
-    mod.write_once(w, b"x" * 100)
+    mod.write_once(w, b"x" * (select.PIPE_BUF + 1))
     os.close(w)
     os.close(r)
     found = tracer.end()
@@ -106,13 +107,23 @@ def test_a_different_next_write_is_reported(tmp_path, tracer):
 
 def test_one_byte_writes_are_never_short(tmp_path, tracer):
     mod = load(tmp_path, WRITERS)
+    a, b = socket.socketpair()
+    with a, b:
+        for _ in range(20):
+            mod.write_once(a.fileno(), b"!")
+        assert b.recv(100) == b"!" * 20
+    assert tracer.end() == []
+
+
+def test_pipe_writes_up_to_pipe_buf_are_atomic_and_never_short(tmp_path, tracer):
+    mod = load(tmp_path, WRITERS)
     r, w = os.pipe()
-    for _ in range(20):
-        mod.write_once(w, b"!")
-    assert os.read(r, 100) == b"!" * 20
+    mod.write_once(w, b"e" * select.PIPE_BUF)
+    assert len(os.read(r, 2 * select.PIPE_BUF)) == select.PIPE_BUF
     os.close(w)
     os.close(r)
     assert tracer.end() == []
+    assert tracer.faults() == []
 
 
 def test_test_code_itself_is_neither_faulted_nor_reported(tracer):
@@ -125,19 +136,41 @@ def test_test_code_itself_is_neither_faulted_nor_reported(tracer):
     assert tracer.faults() == []
 
 
-def test_reads_are_short_on_pipes_but_not_on_regular_files(tmp_path, tracer):
-    mod = load(tmp_path, "import os\n\ndef read(fd, n):\n    return os.read(fd, n)\n")
-    r, w = os.pipe()
-    os.write(w, b"z" * 64)
-    assert 0 < len(mod.read(r, 64)) < 64
+READER = "import os\n\ndef read(fd, n):\n    return os.read(fd, n)\n"
+
+
+def test_reads_are_short_on_sockets_but_not_on_regular_files_or_pipes(tmp_path, tracer):
+    mod = load(tmp_path, READER)
+    a, b = socket.socketpair()
+    with a, b:
+        a.sendall(b"z" * 64)
+        assert 0 < len(mod.read(b.fileno(), 64)) < 64
     path = tmp_path / "data"
     path.write_bytes(b"q" * 64)
     fd = os.open(path, os.O_RDONLY)
     assert mod.read(fd, 64) == b"q" * 64
+    r, w = os.pipe()
+    os.write(w, b"p" * 64)
+    assert mod.read(r, 64) == b"p" * 64  # its writer wrote once: a pipe read gets it whole
     for fd_ in (r, w, fd):
         os.close(fd_)
-    # One fault: the pipe's read; the regular file's read was left whole.
+    # One fault: the socket's read.
     assert [(f.kind, f.call) for f in tracer.faults()] == [("short-read", "os.read(64)")]
+
+
+def test_pipe_reads_are_short_in_strict_mode(tmp_path):
+    mod = load(tmp_path, READER)
+    t = Tracer(TraceOptions(faults=frozenset({"short"}), strict=True))
+    t.start()
+    try:
+        t.begin("t")
+        r, w = os.pipe()
+        os.write(w, b"p" * 64)
+        assert 0 < len(mod.read(r, 64)) < 64
+        os.close(r)
+        os.close(w)
+    finally:
+        t.stop()
 
 
 def test_same_seed_and_test_give_the_same_faults(tmp_path):
@@ -236,10 +269,9 @@ def test_from_os_import_write_in_project_modules_is_traced(tmp_path):
     t.start()
     try:
         t.begin("t")
-        r, w = os.pipe()
-        mod.put(w, b"w" * 64)
-        os.close(w)
-        os.close(r)
+        a, b = socket.socketpair()
+        with a, b:
+            mod.put(a.fileno(), b"w" * 64)
         assert codes(t.end()) == [("IO101", 4)]
     finally:
         t.stop()
@@ -368,4 +400,30 @@ def test_saves_in_test_code_are_not_reported(tmp_path, tracer):
     tmp = tmp_path / "state.json.tmp"
     tmp.write_text("{}")
     os.replace(tmp, tmp_path / "state.json")
+    assert tracer.end() == []
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_children_are_not_faulted(tmp_path, tracer):
+    mod = load(
+        tmp_path,
+        """
+        import os
+
+        def child_reports(fd, data):
+            pid = os.fork()
+            if pid == 0:
+                os.write(fd, data)
+                os._exit(0)
+            os.waitpid(pid, 0)
+        """,
+    )
+    a, b = socket.socketpair()
+    with a, b:
+        mod.child_reports(a.fileno(), b"c" * 5000)
+        a.shutdown(socket.SHUT_WR)
+        got = b""
+        while chunk := b.recv(65536):
+            got += chunk
+    assert got == b"c" * 5000
     assert tracer.end() == []

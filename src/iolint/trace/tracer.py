@@ -49,7 +49,9 @@ class Tracer:
         if self.running:
             return
         if self.options.faults:
-            self.injector = FaultInjector(self.finder, self.options.faults, self.options.seed)
+            self.injector = FaultInjector(
+                self.finder, self.options.faults, self.options.seed, self.options.strict
+            )
             self.injector.install()
         if self.options.durability:
             judge = IntentJudge(strict=self.options.strict)
