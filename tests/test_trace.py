@@ -427,3 +427,27 @@ def test_forked_children_are_not_faulted(tmp_path, tracer):
             got += chunk
     assert got == b"c" * 5000
     assert tracer.end() == []
+
+
+def test_io_in_a_thread_pool_is_attributed_to_the_code_that_submitted_it(tmp_path, tracer):
+    mod = load(
+        tmp_path,
+        """
+        import asyncio
+        import os
+
+        async def save(path, data):
+            tmp = path + ".tmp"
+            await asyncio.to_thread(write, tmp, data)
+            await asyncio.to_thread(os.replace, tmp, path)
+
+        def write(path, data):
+            with open(path, "wb") as f:
+                f.write(data)
+        """,
+        "async_store",
+    )
+    import asyncio
+
+    asyncio.run(mod.save(str(tmp_path / "index.db"), b"rows"))
+    assert codes(tracer.end()) == [("IO302", 8)]

@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
 
@@ -60,6 +63,8 @@ class SiteFinder:
         self._libs = _library_dirs()
         # filename -> 0 library/tooling, 1 project code, 2 project test code
         self._kind: dict[str, int] = {}
+        # The site a pool thread's current work item was submitted from (see threads.py).
+        self._inherited = threading.local()
 
     def kind(self, filename: str) -> int:
         k = self._kind.get(filename)
@@ -90,7 +95,19 @@ class SiteFinder:
             if k:
                 return Site(code.co_filename, frame.f_lineno, code.co_name), k == 2
             frame = frame.f_back
-        return None, False
+        inherited: tuple[Site, bool] | None = getattr(self._inherited, "site", None)
+        return inherited if inherited is not None else (None, False)
+
+    @contextmanager
+    def inheriting(self, site: Site, in_test: bool) -> Iterator[None]:
+        """Attribute what this thread does meanwhile to ``site`` when no frame is the
+        project's."""
+        previous = getattr(self._inherited, "site", None)
+        self._inherited.site = (site, in_test)
+        try:
+            yield
+        finally:
+            self._inherited.site = previous
 
     def caller_is_tooling(self, frame: FrameType | None) -> bool:
         """Whether the direct caller is pytest, pluggy or iolint: their I/O is never faulted."""

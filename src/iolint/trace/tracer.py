@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from iolint.trace import threads
 from iolint.trace.durability import DurabilityRecorder
 from iolint.trace.faults import Fault, FaultInjector
 from iolint.trace.findings import TraceFinding
 from iolint.trace.intent import IntentJudge
+from iolint.trace.patching import Patcher
 from iolint.trace.sites import SiteFinder
 
 FAULT_KINDS = ("short", "eagain")
@@ -44,10 +46,12 @@ class Tracer:
     recorder: DurabilityRecorder | None = None
     findings: list[TraceFinding] = field(default_factory=list)
     running: bool = False
+    _patcher: Patcher = field(default_factory=Patcher)
 
     def start(self) -> None:
         if self.running:
             return
+        threads.install(self._patcher, self.finder)
         if self.options.faults:
             self.injector = FaultInjector(
                 self.finder, self.options.faults, self.options.seed, self.options.strict
@@ -60,6 +64,7 @@ class Tracer:
         self.running = True
 
     def stop(self) -> None:
+        self._patcher.restore()
         if self.injector is not None:
             self.injector.uninstall()
         if self.recorder is not None:
