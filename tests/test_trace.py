@@ -11,6 +11,7 @@ import importlib.util
 import io
 import os
 import select
+import shutil
 import socket
 import sys
 import textwrap
@@ -451,3 +452,56 @@ def test_io_in_a_thread_pool_is_attributed_to_the_code_that_submitted_it(tmp_pat
 
     asyncio.run(mod.save(str(tmp_path / "index.db"), b"rows"))
     assert codes(tracer.end()) == [("IO302", 8)]
+
+
+def test_isinstance_checks_on_file_objects_keep_working(tmp_path, tracer):
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"x")
+    with open(path, "rb") as f:
+        assert isinstance(f.raw, io.FileIO)
+    with open(path, "rb", buffering=0) as raw:
+        assert isinstance(raw, io.FileIO) and raw.read() == b"x"
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_ssl_sockets_are_faulted_like_plain_ones(tmp_path, tracer):
+    import ssl
+    import subprocess
+    import threading
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+    client_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client_ctx.check_hostname = False
+    client_ctx.verify_mode = ssl.CERT_NONE
+    mod = load(
+        tmp_path,
+        """
+        def send(sock, data):
+            sock.send(data)
+
+        def recv(sock, n):
+            return sock.recv(n)
+        """,
+    )
+    a, b = socket.socketpair()
+    server: list[ssl.SSLSocket] = []
+    handshake = threading.Thread(
+        target=lambda: server.append(server_ctx.wrap_socket(b, server_side=True))
+    )
+    handshake.start()
+    client = client_ctx.wrap_socket(a)
+    handshake.join()
+    with client, server[0]:
+        server[0].sendall(b"s" * 100)
+        assert 0 < len(mod.recv(client, 100)) < 100
+        mod.send(client, b"c" * 1000)
+    found = tracer.end()
+    assert codes(found) == [("IO102", 3)]
+    assert [f.kind for f in tracer.faults()] == ["short-read", "short-write"]

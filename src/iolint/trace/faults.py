@@ -119,7 +119,8 @@ class FaultInjector:
             p.patch(cls, "recv_into", lambda orig: self._wrap_recv(orig, "recv_into"))
         p.patch(socket.socket, "close", self._wrap_sock_close)
         traced_fileio = _traced_fileio(self)
-        p.patch(io, "FileIO", lambda orig: traced_fileio)
+        # io.FileIO itself stays: replacing it would make isinstance(f.raw, io.FileIO) false
+        # for every file opened with buffering; raw files come from open(..., buffering=0).
         p.patch(builtins, "open", lambda orig: _wrap_open(orig, traced_fileio))
         p.patch(io, "open", lambda orig: _wrap_open(orig, traced_fileio))
         p.patch_project_globals(self.finder)
