@@ -505,3 +505,28 @@ def test_ssl_sockets_are_faulted_like_plain_ones(tmp_path, tracer):
     found = tracer.end()
     assert codes(found) == [("IO102", 3)]
     assert [f.kind for f in tracer.faults()] == ["short-read", "short-write"]
+
+
+def test_a_finding_in_a_helper_names_the_helpers_caller(tmp_path, tracer):
+    mod = load(
+        tmp_path,
+        """
+        import os
+
+        def atomic_rename(src, dst):
+            os.replace(src, dst)
+
+        def save_info(path, data):
+            with open(path + ".tmp", "wb") as f:
+                f.write(data)
+            atomic_rename(path + ".tmp", path)
+        """,
+    )
+    mod.save_info(str(tmp_path / "info.json"), b"{}")
+    [finding] = tracer.end()
+    assert (finding.code, finding.site.line, finding.site.function) == ("IO302", 5, "atomic_rename")
+    assert finding.site.via == "save_info at project_code.py:10"
+
+    from iolint.trace.findings import to_diagnostic
+
+    assert "; called from save_info at project_code.py:10" in to_diagnostic(finding).message

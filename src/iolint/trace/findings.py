@@ -34,7 +34,12 @@ class TraceFinding:
         return cls(
             code=str(data["code"]),
             message=str(data["message"]),
-            site=Site(str(site["path"]), int(site["line"]), str(site["function"])),
+            site=Site(
+                str(site["path"]),
+                int(site["line"]),
+                str(site["function"]),
+                str(site.get("via", "")),
+            ),
             context=str(data.get("context", "")),
         )
 
@@ -52,7 +57,11 @@ def to_diagnostic(f: TraceFinding) -> Diagnostic:
     from iolint.registry import rule_by_code
 
     rule = rule_by_code(f.code)
-    message = f.message + (f" (in {f.context})" if f.context else "")
+    message = f.message
+    if f.site.via:
+        message += f"; called from {f.site.via}"
+    if f.context:
+        message += f" (in {f.context})"
     pos = Position(f.site.line, 0)
     return Diagnostic(
         code=f.code,

@@ -27,6 +27,9 @@ class Site:
     path: str
     line: int
     function: str
+    # The next project function outwards, "save_info at queue.py:268": a helper such as
+    # atomic_rename() is the call site, its caller is usually where the fix goes.
+    via: str = ""
 
     def short(self) -> str:
         return f"{os.path.basename(self.path)}:{self.line}"
@@ -93,10 +96,22 @@ class SiteFinder:
             code = frame.f_code
             k = self.kind(code.co_filename)
             if k:
-                return Site(code.co_filename, frame.f_lineno, code.co_name), k == 2
+                via = self._caller(frame.f_back) if k == 1 else ""
+                return Site(code.co_filename, frame.f_lineno, code.co_name, via), k == 2
             frame = frame.f_back
         inherited: tuple[Site, bool] | None = getattr(self._inherited, "site", None)
         return inherited if inherited is not None else (None, False)
+
+    def _caller(self, frame: FrameType | None) -> str:
+        while frame is not None:
+            code = frame.f_code
+            k = self.kind(code.co_filename)
+            if k == 1:
+                return f"{code.co_name} at {os.path.basename(code.co_filename)}:{frame.f_lineno}"
+            if k == 2:
+                return ""
+            frame = frame.f_back
+        return ""
 
     @contextmanager
     def inheriting(self, site: Site, in_test: bool) -> Iterator[None]:
