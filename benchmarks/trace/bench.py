@@ -3,9 +3,10 @@
     python benchmarks/trace/bench.py SCRATCH_DIR --project tinydb --runs 5
 
 runs the project's test suite (fetched by projects.py) in five configurations, interleaved
-round by round so that background load spreads over all of them, and prints the median and
-the minimum wall time of each (the whole pytest process, start-up included) and its ratio to
-the run without the plugin:
+round by round so that background load spreads over all of them, and prints for each the
+median and minimum wall time and the median CPU time (user + system, of the pytest process and
+its children: steadier than wall time on a loaded machine), start-up included, with their
+ratios to the run without the plugin:
 
   no plugin     pytest -p no:iolint
   inert         pytest                       (the plugin is loaded, no option given)
@@ -17,6 +18,7 @@ the run without the plugin:
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,23 +48,36 @@ def main() -> int:
     root = fetch(project, args.scratch)
     env = environment(project, root)
     times: dict[str, list[float]] = {name: [] for name in args.configs}
+    cpu: dict[str, list[float]] = {name: [] for name in args.configs}
     for _ in range(args.runs):
         for name in args.configs:
             command = pytest_command(project, ["-x", *CONFIGS[name]])
+            before = _children_cpu()
             start = time.perf_counter()
             subprocess.run(command, cwd=root, env=env, capture_output=True, check=False)
             times[name].append(time.perf_counter() - start)
+            cpu[name].append(_children_cpu() - before)
     base = statistics.median(times[args.configs[0]])
+    base_cpu = statistics.median(cpu[args.configs[0]])
     print(
         f"{project.name} {project.version}, {args.runs} runs each, wall time of the pytest process"
     )
     print()
-    print("| configuration | median s | min s | median / first |")
-    print("|---|---|---|---|")
+    print("| configuration | wall median s | wall min s | wall ratio | CPU median s | CPU ratio |")
+    print("|---|---|---|---|---|---|")
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"| {name} | {median:.2f} | {min(values):.2f} | {median / base:.2f} |")
+        c = statistics.median(cpu[name])
+        print(
+            f"| {name} | {median:.2f} | {min(values):.2f} | {median / base:.2f} "
+            f"| {c:.2f} | {c / base_cpu:.2f} |"
+        )
     return 0
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":
