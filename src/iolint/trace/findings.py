@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from iolint.diagnostics import Diagnostic, Position
-from iolint.runner import FileResult
 from iolint.trace.sites import Site
+
+if TYPE_CHECKING:
+    # Imported when findings are rendered: the linter's modules are not needed to trace.
+    from iolint.runner import FileResult
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ def to_diagnostic(f: TraceFinding) -> Diagnostic:
 
 def file_results(findings: Sequence[TraceFinding]) -> list[FileResult]:
     """The findings grouped per file as the report renderers take them."""
+    from iolint.runner import FileResult
+
     by_path: dict[str, list[Diagnostic]] = {}
     for f in unique(findings):
         by_path.setdefault(f.site.path, []).append(to_diagnostic(f))
