@@ -530,3 +530,25 @@ def test_a_finding_in_a_helper_names_the_helpers_caller(tmp_path, tracer):
     from iolint.trace.findings import to_diagnostic
 
     assert "; called from save_info at project_code.py:10" in to_diagnostic(finding).message
+
+
+def test_a_lost_directory_entry_brings_back_the_previous_content(tmp_path):
+    from iolint.trace.crash import CrashPoint, check_states, states
+    from iolint.trace.sites import Site
+
+    target = tmp_path / "version.txt"
+    target.write_text("2")
+    site = Site(str(tmp_path / "store.py"), 3, "save")
+    point = CrashPoint("publish", str(target), site, True, False, b"1")
+    [state] = states([point])
+    assert (state.code, state.content) == ("IO303", b"1")
+
+    def wants_version_2(directory: Path) -> None:
+        assert (directory / "version.txt").read_text() == "2", "lost the saved version"
+
+    [finding] = check_states([state], wants_version_2, "t")
+    assert finding.code == "IO303" and "lost the saved version" in finding.message
+    assert target.read_text() == "2"  # the states are built in a copy
+    assert check_states([state], lambda directory: None, "t") == []
+    durable = CrashPoint("publish", str(target), site, True, True, b"1")
+    assert states([durable]) == []

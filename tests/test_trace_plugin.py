@@ -170,3 +170,21 @@ def test_the_plugin_is_inert_without_its_options(tmp_path, args):
     )
     proc = run([*PYTEST, *args, "test_inert.py"], tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_crash_states_of_a_marked_test_are_checked(tmp_path):
+    root = project(tmp_path, "buggy")
+    proc = run([*PYTEST, "--io-durability", "tests/test_crash.py"], root)
+    assert proc.returncode == 1
+    assert (
+        "store.py:8:1: IO306 crash state after this operation on 'settings.json': the file was "
+        "truncated and its new data lost; readable(directory) then failed with JSONDecodeError"
+    ) in proc.stdout
+    assert (
+        "store.py:16:1: IO302 crash state after this operation on 'state.json': the rename "
+        "persisted before the data it publishes"
+    ) in proc.stdout
+
+    clean = project(tmp_path, "correct")
+    proc = run([*PYTEST, "--io-durability", "tests/test_crash.py"], clean)
+    assert proc.returncode == 0, proc.stdout

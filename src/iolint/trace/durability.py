@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from iolint.trace.crash import CrashPoint, snapshot
 from iolint.trace.findings import TraceFinding
 from iolint.trace.intent import IntentJudge
 from iolint.trace.patching import Patcher
@@ -54,6 +55,8 @@ class _Publish:
     target: str
     site: Site
     directory: tuple[int, int]
+    data_synced: bool = True
+    previous: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class DurabilityRecorder:
         self._publishes: list[_Publish] = []
         self._rewrites: dict[str, _Rewrite] = {}
         self._patcher = Patcher()
+        # Set by the pytest plugin for a test marked crash_consistent: keep crash points.
+        self.record_crash_points = False
+        self.crash_points: list[CrashPoint] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     def install(self) -> None:
@@ -116,16 +122,16 @@ class DurabilityRecorder:
         self._global_sync = -1
         self._publishes.clear()
         self._rewrites.clear()
+        self.crash_points = []
         self._patcher.patch_project_globals(self.finder)
         self.active = True
 
     def end(self) -> list[TraceFinding]:
         self.active = False
+        if self.record_crash_points:
+            self._keep_crash_points()
         for p in self._publishes:
-            if (
-                not any(seq > p.seq for key, seq in self._dir_synced.items() if key == p.directory)
-                and self._global_sync < p.seq
-            ):
+            if p.data_synced and not self._dir_synced_after(p):
                 self._add(
                     "IO303",
                     f"{_name(p.target)} was published by rename after an fsync of its data, "
@@ -143,6 +149,25 @@ class DurabilityRecorder:
             )
         found, self.findings = self.findings, []
         return found
+
+    def _dir_synced_after(self, p: _Publish) -> bool:
+        synced = self._dir_synced.get(p.directory)
+        return (synced is not None and synced > p.seq) or self._global_sync > p.seq
+
+    def _keep_crash_points(self) -> None:
+        for p in self._publishes:
+            self.crash_points.append(
+                CrashPoint(
+                    "publish",
+                    p.target,
+                    p.site,
+                    p.data_synced,
+                    self._dir_synced_after(p),
+                    p.previous,
+                )
+            )
+        for r in self._rewrites.values():
+            self.crash_points.append(CrashPoint("rewrite", r.path, r.site, False, True, None))
 
     # -- events ----------------------------------------------------------------------------
     def _tick(self) -> int:
@@ -228,11 +253,20 @@ class DurabilityRecorder:
             and synced.seq > opened
             and (synced.size, synced.mtime_ns) == (st.st_size, st.st_mtime_ns)
         ) or self._global_sync > opened
-        if data_synced:
+        if data_synced or self.record_crash_points:
+            previous = snapshot(target) if self.record_crash_points else None
             self._publishes.append(
-                _Publish(seq, source, target, site, (directory.st_dev, directory.st_ino))
+                _Publish(
+                    seq,
+                    source,
+                    target,
+                    site,
+                    (directory.st_dev, directory.st_ino),
+                    data_synced,
+                    previous,
+                )
             )
-        elif self.judge.durable(site, target):
+        if not data_synced and self.judge.durable(site, target):
             what = (
                 "was changed after its last fsync"
                 if synced is not None and synced.seq > opened

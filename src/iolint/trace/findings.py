@@ -24,9 +24,11 @@ class TraceFinding:
     site: Site
     # The test (pytest node id) or command during which it happened.
     context: str = ""
+    # "fact" (observed as it happened) or "crash" (a crash state that recovery rejected).
+    kind: str = "fact"
 
-    def key(self) -> tuple[str, str, int]:
-        return (self.code, self.site.path, self.site.line)
+    def key(self) -> tuple[str, str, int, str]:
+        return (self.code, self.site.path, self.site.line, self.kind)
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -45,16 +47,17 @@ class TraceFinding:
                 str(site.get("via", "")),
             ),
             context=str(data.get("context", "")),
+            kind=str(data.get("kind", "fact")),
         )
 
 
 def unique(findings: Iterable[TraceFinding]) -> list[TraceFinding]:
     """One finding per code and call site (the first seen), in file and line order: a bug
     that several tests hit is one bug."""
-    seen: dict[tuple[str, str, int], TraceFinding] = {}
+    seen: dict[tuple[str, str, int, str], TraceFinding] = {}
     for f in findings:
         seen.setdefault(f.key(), f)
-    return sorted(seen.values(), key=lambda f: (f.site.path, f.site.line, f.code))
+    return sorted(seen.values(), key=lambda f: (f.site.path, f.site.line, f.code, f.kind))
 
 
 def to_diagnostic(f: TraceFinding) -> Diagnostic:

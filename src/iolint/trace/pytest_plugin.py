@@ -63,6 +63,11 @@ def _options(config: pytest.Config) -> TraceOptions:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "crash_consistent(check): with --io-durability, call check(directory) on each crash "
+        "state the test's saves allow (see iolint's docs/trace.md)",
+    )
     # Inert unless asked: the tracer's modules are not even imported otherwise.
     traced_command = bool(os.environ.get(_COMMAND_ENV))
     if not traced_command and not (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,9 +36,15 @@ class TracePlugin:
         item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
         self.failure = None
         self.tracer.begin(item.nodeid)
+        check = _crash_check(item)
+        recorder = self.tracer.recorder
+        if recorder is not None:
+            recorder.record_crash_points = check is not None
         reports = runtestprotocol(item, nextitem=nextitem, log=False)
         failure = self.failure
         found = self.tracer.end()
+        if check is not None and recorder is not None and failure is None:
+            found += self.tracer.check_crash_states(recorder.crash_points, check, item.nodeid)
         found += self.tracer.failure_findings(failure, item.nodeid)
         suspects = self.tracer.suspects(failure, item.nodeid)
         if suspects and self._passes_without_faults(item, nextitem):
@@ -100,3 +107,13 @@ class TracePlugin:
 
     def __repr__(self) -> str:  # shown by `pytest --trace-config`
         return f"<iolint trace plugin pid={os.getpid()}>"
+
+
+def _crash_check(item: pytest.Item) -> Callable[[Path], Any] | None:
+    marker = item.get_closest_marker("crash_consistent")
+    if marker is None:
+        return None
+    check = marker.kwargs.get("check", marker.args[0] if marker.args else None)
+    if not callable(check):
+        raise pytest.UsageError(f"{item.nodeid}: crash_consistent needs check=<function>")
+    return check  # type: ignore[no-any-return]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from iolint.trace import threads
+from iolint.trace import crash, threads
+from iolint.trace.crash import CrashPoint
 from iolint.trace.durability import DurabilityRecorder
 from iolint.trace.faults import Fault, FaultInjector
 from iolint.trace.findings import TraceFinding
@@ -85,6 +89,21 @@ class Tracer:
             found.extend(self.injector.end())
         if self.recorder is not None:
             found.extend(self.recorder.end())
+        self.findings.extend(found)
+        return found
+
+    def check_crash_states(
+        self, points: list[CrashPoint], check: Callable[[Path], Any], context: str
+    ) -> list[TraceFinding]:
+        """Findings for the crash states in which ``check`` fails; nothing is injected or
+        recorded meanwhile."""
+        if self.injector is not None:
+            self.injector.enabled = False
+        try:
+            found = crash.check_states(crash.states(points), check, context)
+        finally:
+            if self.injector is not None:
+                self.injector.enabled = True
         self.findings.extend(found)
         return found
 
