@@ -35,7 +35,7 @@ from iolint.report import ReportOptions, renderer
 from iolint.runner import FileResult, fix_source, lint_source, planned_fixes
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("check", "rule", "version", "server")
+SUBCOMMANDS = ("check", "rule", "version", "server", "trace")
 
 
 def _codes(value: str) -> list[str]:
@@ -186,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] == ["server"]:
         return _server(args_list[1:])
+    if args_list[:1] == ["trace"]:
+        from iolint.trace.command import main as trace_main
+
+        return trace_main(args_list[1:])
     # `iolint PATH` means `iolint check PATH`, as with ruff's default command.
     if not args_list or (
         args_list[0] not in SUBCOMMANDS and args_list[0] not in ("-h", "--help", "--version")
