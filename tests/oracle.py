@@ -24,6 +24,7 @@ each peer, what each fsync made durable, and the recorded calls.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import errno
 import hashlib
 import io
@@ -133,9 +134,7 @@ def observe(case: Case, program: str, workdir: Path, fault: Fault = NO_FAULT) ->
     return observe_many(case, program, workdir, [fault])[0]
 
 
-def observe_many(
-    case: Case, program: str, workdir: Path, faults: list[Fault]
-) -> list[Observation]:
+def observe_many(case: Case, program: str, workdir: Path, faults: list[Fault]) -> list[Observation]:
     """One child runs the program once per fault, each in a fresh copy of the directory."""
     workdir.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="run", dir=workdir))
@@ -485,9 +484,7 @@ class _Child:
             buffered = io.BufferedWriter(raw, size)
         if binary:
             return buffered
-        text = io.TextIOWrapper(
-            buffered, encoding, errors, newline, line_buffering=buffering == 1
-        )
+        text = io.TextIOWrapper(buffered, encoding, errors, newline, line_buffering=buffering == 1)
         text.mode = mode  # type: ignore[misc]
         return text
 
@@ -541,7 +538,7 @@ class Env:
         self._child.peer_fds.add(a.fileno())
         self._drain(label, lambda: b.recv(65536), b.fileno())
         self.own_fds.add(a.fileno())
-        self._keep = getattr(self, "_keep", []) + [a, b]
+        self._keep = [*getattr(self, "_keep", []), a, b]
         return a
 
     def reader(self, data: bytes) -> int:
@@ -560,24 +557,18 @@ class Env:
         socket_fds = {s.fileno() for s in sockets}
         readers = set(self._readers)
         for fd in self.own_fds - socket_fds - readers:
-            try:
-                real_close(fd)  # the program may have closed it already
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):  # the program may have closed it already
+                real_close(fd)
         for s in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
         out = {}
         for label, (t, chunks) in self._drains.items():
             t.join(5)
             out[label] = _text(b"".join(chunks))
         for s in sockets:
-            try:
+            with contextlib.suppress(OSError):
                 s.close()
-            except OSError:
-                pass
         for fd in readers - socket_fds:
             real_close(fd)
         return out
@@ -650,7 +641,7 @@ def _run_one(spec: dict[str, Any], index: int, fault: dict[str, Any]) -> dict[st
     loader_spec.loader.exec_module(module)
     driver_ns: dict[str, Any] = {"os": os}
     body = "\n".join("    " + line for line in spec["driver"].splitlines())
-    exec(f"def drive(mod, env):\n{body}\n", driver_ns)  # noqa: S102 - the test's own driver
+    exec(f"def drive(mod, env):\n{body}\n", driver_ns)  # the test's own driver code
     child = _Child(base, fault)
     env = Env(base, child)
     gc.collect()
@@ -685,10 +676,8 @@ def _run_one(spec: dict[str, Any], index: int, fault: dict[str, Any]) -> dict[st
     gc.collect()
     for fd in leaked_now:
         if fd not in before and fd not in env.own_fds:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
     return {
         "outcome": outcome,
         "files": _snapshot(base),

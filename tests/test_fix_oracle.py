@@ -16,14 +16,12 @@ right, so the mark is removed then.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from iolint.diagnostics import Applicability
-from iolint.registry import all_rules
 from oracle import (
     NO_FAULT,
     Case,
@@ -34,6 +32,9 @@ from oracle import (
     fixed_text,
     observe_many,
 )
+
+from iolint.diagnostics import Applicability
+from iolint.registry import all_rules
 
 OLD = b'{"old": true}\n'
 
@@ -65,7 +66,9 @@ def fix(case: Case, expect: str) -> Fixed:
     return Fixed(case, text, codes)
 
 
-def run_both(f: Fixed, tmp_path: Path, faults: list[Fault]) -> list[tuple[Observation, Observation]]:
+def run_both(
+    f: Fixed, tmp_path: Path, faults: list[Fault]
+) -> list[tuple[Observation, Observation]]:
     before = observe_many(f.case, f.case.program, tmp_path / "before", faults)
     after = observe_many(f.case, f.fixed, tmp_path / "after", faults)
     return list(zip(before, after))
@@ -350,7 +353,9 @@ def test_io102_delivers_every_byte_despite_short_sends(tmp_path: Path) -> None:
 
 
 def test_io104_fixed_loop_ends_at_eof(tmp_path: Path) -> None:
-    case = Case(_HAND_IDS["IO104-line"].case.program, 'return mod.read_line(env.reader(b"no newline"))')
+    case = Case(
+        _HAND_IDS["IO104-line"].case.program, 'return mod.read_line(env.reader(b"no newline"))'
+    )
     f = fix(case, "IO104")
     [(before, after)] = run_both(f, tmp_path, [NO_FAULT])
     assert before.spin  # the original spins at EOF
@@ -404,8 +409,6 @@ def test_io105_reports_eof_where_the_author_meant_to(tmp_path: Path) -> None:
 
 def _synced_final(o: Observation, name: str) -> bool:
     """Whether an fsync made the final content of ``name`` durable (by content digest)."""
-    import hashlib
-
     content = o.content(name)
     assert content is not None
     digest = hashlib.sha1(content.encode()).hexdigest()[:12]
@@ -421,11 +424,13 @@ def test_fsync_fix_makes_the_written_bytes_durable(hand_id: str, tmp_path: Path)
     assert _synced_final(after, name)
 
 
-@pytest.mark.parametrize("hand_id", ["IO302-with", "IO302-finally", "IO303-dir", "IO305-remove-rename"])
+@pytest.mark.parametrize(
+    "hand_id", ["IO302-with", "IO302-finally", "IO303-dir", "IO305-remove-rename"]
+)
 def test_publish_fix_syncs_file_then_directory(hand_id: str, tmp_path: Path) -> None:
     """What is published was fsynced with its final content, and the directory after it."""
     hand = _HAND_IDS[hand_id]
-    before, after = assert_same(fix(hand.case, hand.expect), tmp_path)
+    _, after = assert_same(fix(hand.case, hand.expect), tmp_path)
     ops = [e[0] for e in after.events]
     publish = max(i for i, op in enumerate(ops) if op in ("replace", "rename"))
     moved = after.events[publish][3]
@@ -645,7 +650,12 @@ def test_atomic_rewrite_target_is_old_or_new_at_every_crash_point(
 # ============================================================================ generated writes
 
 WRITE_SHAPES = [
-    ("os-write-pipe", "import os\n\n\ndef emit(fd, payload):\n    os.write(fd, payload)\n", "env.pipe()", "IO101"),
+    (
+        "os-write-pipe",
+        "import os\n\n\ndef emit(fd, payload):\n    os.write(fd, payload)\n",
+        "env.pipe()",
+        "IO101",
+    ),
     (
         "raw-file",
         "def emit(path, payload):\n    raw = open(path, 'wb', buffering=0)\n"
@@ -685,6 +695,8 @@ def test_generated_write_all_keeps_behaviour_and_delivers_everything(
     f = Fixed(case, text, codes)
     [clean] = observe_many(case, case.program, tmp_path / "clean", [NO_FAULT])
     [(before, after)] = run_both(f, tmp_path, [fault[1]])
+    if fault[0] == "short" and payload[0] != "small":
+        assert comparable(before) != comparable(clean)  # the fault bites the original
     # Fixed under any fault == original without one: every byte, in order, same result.
     assert comparable(after) == comparable(clean), (shape_id, after.outcome)
     assert not after.leaked and not after.spin
