@@ -50,6 +50,10 @@ BYTES_PATH = fixer_bug("IO306's atomic rewrite mixes a bytes path with str suffi
 FSYNC_FINALLY = fixer_bug("IO302/IO307 put flush and fsync in `finally:` before close()")
 STR_VIEW = fixer_bug("IO101's write-all loop wraps a str payload in memoryview")
 NONE_SPIN = fixer_bug("IO101's write-all loop spins when a raw write returns None")
+# Found by this oracle, beyond issue 12's list: the original's close() closes the descriptor
+# even when its own flush fails; a flush()/fsync() inserted before it raises first, and the
+# descriptor stays open until the garbage collector finds the file object.
+CLOSE_SKIPPED = fixer_bug("IO307's flush/fsync before a bare close() leaks the fd when it raises")
 EOF_ELSE = fixer_bug("IO104's EOF break skips the loop's else: branch that handles EOF")
 
 
@@ -693,10 +697,72 @@ def test_generated_write_all_keeps_behaviour_and_delivers_everything(
     text, codes = fixed_text(program)
     assert code in codes
     f = Fixed(case, text, codes)
-    [clean] = observe_many(case, case.program, tmp_path / "clean", [NO_FAULT])
-    [(before, after)] = run_both(f, tmp_path, [fault[1]])
+    clean, before = observe_many(case, case.program, tmp_path / "before", [NO_FAULT, fault[1]])
+    [after] = observe_many(case, f.fixed, tmp_path / "after", [fault[1]])
     if fault[0] == "short" and payload[0] != "small":
         assert comparable(before) != comparable(clean)  # the fault bites the original
     # Fixed under any fault == original without one: every byte, in order, same result.
     assert comparable(after) == comparable(clean), (shape_id, after.outcome)
     assert not after.leaked and not after.spin
+
+
+# ============================================================================ generated appends
+
+# Journal appends IO307 makes durable, with and without a with-block: (id, body template).
+APPEND_SHAPES = [
+    ("with", "    with open(path, {mode}) as f:\n        f.write(record)\n"),
+    ("close", "    f = open(path, {mode})\n    f.write(record)\n    f.close()\n"),
+    (
+        "finally",
+        "    f = open(path, {mode})\n    try:\n        f.write(record)\n    finally:\n"
+        "        f.close()\n",
+    ),
+]
+APPEND_MODES = [("text", "'a'", '"set k=1\\n"'), ("binary", "'ab'", 'b"set k=1\\n"')]
+APPEND_FAULTS = [
+    ("clean", NO_FAULT),
+    ("enospc", Fault(enospc=3)),
+    ("fsync-eio", Fault(fsync_eio=True)),
+]
+
+
+def _append_params() -> list[object]:
+    params: list[object] = []
+    for shape_id, template in APPEND_SHAPES:
+        for mode_id, mode, record in APPEND_MODES:
+            for fault_id, fault in APPEND_FAULTS:
+                marks = []
+                if shape_id == "finally" and fault_id != "clean":
+                    marks.append(FSYNC_FINALLY)
+                elif shape_id == "close" and fault_id != "clean":
+                    marks.append(CLOSE_SKIPPED)
+                params.append(
+                    pytest.param(
+                        template.format(mode=mode),
+                        record,
+                        fault,
+                        marks=marks,
+                        id=f"{shape_id}-{mode_id}-{fault_id}",
+                    )
+                )
+    return params
+
+
+@pytest.mark.parametrize(("body", "record", "fault"), _append_params())
+def test_generated_append_fsync_keeps_behaviour_and_promise(
+    body: str, record: str, fault: Fault, tmp_path: Path
+) -> None:
+    program = "def commit(path, record):\n" + body
+    case = Case(
+        program, f'return mod.commit(env.path("journal"), {record})', (FileSpec("journal", OLD),)
+    )
+    f = fix(case, "IO307")
+    [(before, after)] = run_both(f, tmp_path, [fault])
+    assert not after.leaked, after.leaked
+    if fault == NO_FAULT:
+        assert comparable(after) == comparable(before), f.fixed
+        assert _synced_final(after, "journal")
+    elif fault.fsync_eio:
+        assert (after.raised, after.outcome["errno"]) == ("OSError", 5)
+    else:
+        assert after.outcome == before.outcome  # the write error, and nothing on top of it
