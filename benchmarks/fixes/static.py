@@ -37,8 +37,8 @@ class RuleTally:
     fixes: int = 0
     files: set[str] = field(default_factory=set)
     kinds: Counter[str] = field(default_factory=Counter)
-    added: int = 0  # lines the fixes' edits insert
-    removed: int = 0  # lines the fixes' edits replace or delete
+    added: int = 0  # newlines in the text the edits insert
+    removed: int = 0  # line breaks spanned by the text the edits replace
 
 
 @dataclass
@@ -155,7 +155,7 @@ def render(report: Report) -> str:
         f"{report.files_seen} files, {report.files_changed} changed by `--fix --unsafe-fixes`; "
         f"{len(report.gained)} gained a pyflakes (ruff `F`) finding.",
         "",
-        "| rule | fixes | files | lines +/- | kind of change (fix title: count) |",
+        "| rule | fixes | files | newlines +/- | kind of change (fix title [shape]: count) |",
         "|---|---:|---:|---|---|",
     ]
     for code in sorted(report.rules):
