@@ -596,6 +596,18 @@ def _describe(value: Any) -> Any:
     return type(value).__name__
 
 
+def _hidden(exc: BaseException) -> str | None:
+    """The error an exception raised while it propagated (from a ``finally:`` or ``__exit__``)
+    hides from the caller, when it is a different one (a flush that fails again with the same
+    errno hides nothing new)."""
+    context = exc.__context__
+    if context is None:
+        return None
+    hidden = f"{type(context).__name__}:{getattr(context, 'errno', None)}"
+    shown = f"{type(exc).__name__}:{getattr(exc, 'errno', None)}"
+    return None if hidden == shown else hidden
+
+
 def _snapshot(base: Path) -> dict[str, dict[str, Any]]:
     entries: dict[str, dict[str, Any]] = {}
     for p in sorted(base.rglob("*")):
@@ -660,6 +672,7 @@ def _run_one(spec: dict[str, Any], index: int, fault: dict[str, Any]) -> dict[st
                 "kind": "raise",
                 "type": type(exc).__name__,
                 "errno": getattr(exc, "errno", None),
+                "hides": _hidden(exc),
             }
             # Measured while the traceback (and every frame in it) is alive: a descriptor
             # still open now is closed, if ever, only by the garbage collector.

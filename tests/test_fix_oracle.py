@@ -411,6 +411,18 @@ def test_io105_reports_eof_where_the_author_meant_to(tmp_path: Path) -> None:
     assert after.outcome["value"] is None
 
 
+def test_io404_closes_the_file_when_the_body_raises(tmp_path: Path) -> None:
+    """The with-block closes the file as the exception leaves it, not when the garbage
+    collector gets to the traceback's frames."""
+    hand = _HAND_IDS["IO404-inline"]
+    case = Case(hand.case.program, 'return mod.export(env.path("out.json"), {"x": object()})')
+    f = fix(case, "IO404")
+    [(before, after)] = run_both(f, tmp_path, [NO_FAULT])
+    assert before.raised == after.raised == "TypeError"
+    assert before.leaked  # the original's file is still open while the traceback lives
+    assert not after.leaked
+
+
 def _synced_final(o: Observation, name: str) -> bool:
     """Whether an fsync made the final content of ``name`` durable (by content digest)."""
     content = o.content(name)
