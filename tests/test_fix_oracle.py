@@ -50,6 +50,8 @@ BYTES_PATH = fixer_bug("IO306's atomic rewrite mixes a bytes path with str suffi
 FSYNC_FINALLY = fixer_bug("IO302/IO307 put flush and fsync in `finally:` before close()")
 STR_VIEW = fixer_bug("IO101's write-all loop wraps a str payload in memoryview")
 NONE_SPIN = fixer_bug("IO101's write-all loop spins when a raw write returns None")
+ZIP_TRAILER = fixer_bug("IO302 puts the fsync inside `with ZipFile(f)`, before its trailer")
+HELPER_IGNORED = fixer_bug("IO306 inlines an atomic rewrite beside the module's own helper")
 # Found by this oracle, beyond issue 12's list: the original's close() closes the descriptor
 # even when its own flush fails; a flush()/fsync() inserted before it raises first, and the
 # descriptor stays open until the garbage collector finds the file object.
@@ -201,6 +203,32 @@ HANDWRITTEN = [
             "        f.close()\n    os.replace(tmp, path)\n",
             'return mod.save_state(env.path("state.json"), {"a": list(range(50))})',
             (FileSpec("state.json", OLD),),
+        ),
+    ),
+    Hand(
+        "IO302-zip-nested",
+        "IO302",
+        Case(
+            "import os\nimport zipfile\n\n\ndef save_archive(path, files):\n"
+            "    tmp = path + '.tmp'\n    with open(tmp, 'wb') as f:\n"
+            "        with zipfile.ZipFile(f, 'w') as z:\n"
+            "            for name, data in files.items():\n"
+            "                z.writestr(name, data)\n    os.replace(tmp, path)\n",
+            'return mod.save_archive(env.path("a.zip"), {"x.txt": "x" * 100, "y": "y"})',
+            (FileSpec("a.zip", OLD),),
+        ),
+    ),
+    Hand(
+        "IO302-zip-one-with",
+        "IO302",
+        Case(
+            "import os\nimport zipfile\n\n\ndef save_archive(path, files):\n"
+            "    tmp = path + '.tmp'\n"
+            "    with open(tmp, 'wb') as f, zipfile.ZipFile(f, 'w') as z:\n"
+            "        for name, data in files.items():\n"
+            "            z.writestr(name, data)\n    os.replace(tmp, path)\n",
+            'return mod.save_archive(env.path("a.zip"), {"x.txt": "x" * 100, "y": "y"})',
+            (FileSpec("a.zip", OLD),),
         ),
     ),
     Hand(
@@ -441,7 +469,15 @@ def test_fsync_fix_makes_the_written_bytes_durable(hand_id: str, tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    "hand_id", ["IO302-with", "IO302-finally", "IO303-dir", "IO305-remove-rename"]
+    "hand_id",
+    [
+        "IO302-with",
+        "IO302-finally",
+        "IO302-zip-nested",
+        pytest.param("IO302-zip-one-with", marks=ZIP_TRAILER),
+        "IO303-dir",
+        "IO305-remove-rename",
+    ],
 )
 def test_publish_fix_syncs_file_then_directory(hand_id: str, tmp_path: Path) -> None:
     """What is published was fsynced with its final content, and the directory after it."""
@@ -454,6 +490,25 @@ def test_publish_fix_syncs_file_then_directory(hand_id: str, tmp_path: Path) -> 
     assert moved in synced
     if hand.expect in ("IO302", "IO303"):
         assert any(e[0] == "fsync" and e[1] == "dir:." for e in after.events[publish:])
+
+
+@HELPER_IGNORED
+def test_io306_calls_the_modules_own_atomic_write_helper() -> None:
+    """A module that already has an atomic-write function gets a call to it, not a second,
+    inline copy of the protocol (rules.md, second edition: project helpers first)."""
+    program = (
+        "import os\nimport tempfile\n\n\n"
+        "def atomic_write(path, text):\n"
+        "    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)))\n"
+        "    try:\n        with os.fdopen(fd, 'w') as f:\n            f.write(text)\n"
+        "            f.flush()\n            os.fsync(f.fileno())\n"
+        "        os.replace(tmp, path)\n    except BaseException:\n"
+        "        os.unlink(tmp)\n        raise\n\n\n"
+        "def save_config(path, text):\n    with open(path, 'w') as f:\n        f.write(text)\n"
+    )
+    text, codes = fixed_text(program)
+    save = text[text.index("def save_config") :]
+    assert "IO306" not in codes or ("atomic_write(" in save and "mkstemp" not in save), save
 
 
 def test_io304_temp_file_is_created_beside_the_target(tmp_path: Path) -> None:
