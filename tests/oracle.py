@@ -15,10 +15,11 @@ what they do: ``short`` (every write moves at most N bytes), ``enospc`` (regular
 bytes in all, then ``ENOSPC``), ``fsync_eio`` (fsync of a regular file raises ``EIO``),
 ``eagain`` (a raw write on a full non-blocking descriptor: ``None`` or ``BlockingIOError``),
 ``crash_at`` (the N-th recorded call raises :class:`Crash`, a power cut as far as the program
-can tell). An observation is plain JSON: the outcome (return value or exception), every entry
-of the directory (type, mode, content, link target), the descriptors left open at the moment
-the program returned or raised (while its traceback is still alive), the bytes that reached
-each peer, what each fsync made durable, and the recorded calls.
+can tell), ``dir_fsync_einval`` (a file system that cannot fsync a directory). An observation
+is plain JSON: the outcome (return value or exception), every entry of the directory (type,
+mode, content, link target), the descriptors left open at the moment the program returned or
+raised (while its traceback is still alive), the bytes that reached each peer, what each fsync
+made durable, and the recorded calls.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Fault:
     fsync_eio: bool = False
     eagain: bool = False
     crash_at: int = 0
+    dir_fsync_einval: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class Fault:
             "fsync_eio": self.fsync_eio,
             "eagain": self.eagain,
             "crash_at": self.crash_at,
+            "dir_fsync_einval": self.dir_fsync_einval,
         }
 
 
@@ -368,6 +371,9 @@ class _Child:
                     data = f.read()
                 child.synced.append({"ino": st.st_ino, "digest": _digest(data)})
             elif kind.startswith("dir:"):
+                if child.fault["dir_fsync_einval"]:
+                    # Some file systems (network, FUSE) cannot sync a directory.
+                    raise OSError(errno.EINVAL, "Invalid argument")
                 child.synced.append({"dir": kind[4:]})
             real_fsync(fd)
 
