@@ -42,7 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TIMEOUT = 30  # seconds for one child; a spinning program is also caught by the spin guard
+# A backstop for a child that hangs outright (a spin is caught by the spin guard long before):
+# generous, so that a loaded machine never turns a slow run into a "timeout" observation.
+TIMEOUT = 120
 SPIN_LIMIT = 2000  # calls that make no progress in a row before the program is said to spin
 
 

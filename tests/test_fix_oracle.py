@@ -36,6 +36,11 @@ from oracle import (
 from iolint.diagnostics import Applicability
 from iolint.registry import all_rules
 
+# The oracle reads a process's open descriptors from /proc (Linux).
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd to see open descriptors"
+)
+
 OLD = b'{"old": true}\n'
 
 
