@@ -217,11 +217,13 @@ HANDWRITTEN = [
         "IO302-zip-nested",
         "IO302",
         Case(
-            "import os\nimport zipfile\n\n\ndef save_archive(path, files):\n"
+            "import os\nimport zipfile\n\nSTAMP = (2020, 1, 1, 0, 0, 0)  # no clock in it\n\n\n"
+            "def save_archive(path, files):\n"
             "    tmp = path + '.tmp'\n    with open(tmp, 'wb') as f:\n"
             "        with zipfile.ZipFile(f, 'w') as z:\n"
             "            for name, data in files.items():\n"
-            "                z.writestr(name, data)\n    os.replace(tmp, path)\n",
+            "                z.writestr(zipfile.ZipInfo(name, STAMP), data)\n"
+            "    os.replace(tmp, path)\n",
             'return mod.save_archive(env.path("a.zip"), {"x.txt": "x" * 100, "y": "y"})',
             (FileSpec("a.zip", OLD),),
         ),
@@ -230,11 +232,13 @@ HANDWRITTEN = [
         "IO302-zip-one-with",
         "IO302",
         Case(
-            "import os\nimport zipfile\n\n\ndef save_archive(path, files):\n"
+            "import os\nimport zipfile\n\nSTAMP = (2020, 1, 1, 0, 0, 0)  # no clock in it\n\n\n"
+            "def save_archive(path, files):\n"
             "    tmp = path + '.tmp'\n"
             "    with open(tmp, 'wb') as f, zipfile.ZipFile(f, 'w') as z:\n"
             "        for name, data in files.items():\n"
-            "            z.writestr(name, data)\n    os.replace(tmp, path)\n",
+            "            z.writestr(zipfile.ZipInfo(name, STAMP), data)\n"
+            "    os.replace(tmp, path)\n",
             'return mod.save_archive(env.path("a.zip"), {"x.txt": "x" * 100, "y": "y"})',
             (FileSpec("a.zip", OLD),),
         ),
