@@ -523,14 +523,16 @@ def test_io302_fix_for_descriptor_writes() -> None:
 
         def store(path, blob):
             fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            n = os.write(fd, blob)
-            assert n == len(blob)
-            os.close(fd)
+            try:
+                n = os.write(fd, blob)
+                assert n == len(blob)
+            finally:
+                os.close(fd)
             os.replace(path + ".tmp", path)
         """,
         "IO302",
     )
-    assert "    os.fsync(fd)\n    os.close(fd)" in out
+    assert "        os.fsync(fd)\n    finally:\n        os.close(fd)" in out
     assert lint(out, ["IO302"]) == []
 
 

@@ -707,16 +707,18 @@ import os
 
 def store(path, blob):
     fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    n = os.write(fd, blob)
-    assert n == len(blob)
-    os.close(fd)
+    try:
+        n = os.write(fd, blob)
+        assert n == len(blob)
+    finally:
+        os.close(fd)
     os.replace(path + ".tmp", path)
 """
 
 
 def test_io302_descriptor_save_keeps_content_and_mode(tmp_path: Path) -> None:
     out, _ = fix_of(DESCRIPTOR_SAVE, "IO302")
-    assert "    os.fsync(fd)\n    os.close(fd)\n    os.replace(" in out
+    assert "        os.fsync(fd)\n    finally:\n        os.close(fd)\n    os.replace(" in out
     assert_clean(out)
     with umask(0o022):
         for source, name in ((DESCRIPTOR_SAVE, "a"), (out, "b")):
@@ -1074,3 +1076,23 @@ def test_fixes_on_the_standard_library(name: str) -> None:
     ast.parse(outcome.text)
     assert _pyflakes(outcome.text) <= _pyflakes(text)
     assert [d.code for d in outcome.remaining if d.fix is not None and d.fix.edits] == []
+
+
+BARE_CLOSE_SAVE = """\
+import os
+
+
+def store(path, blob):
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.write(fd, blob)
+    os.close(fd)
+    os.replace(path + ".tmp", path)
+"""
+
+
+def test_io302_bare_close_gets_no_fix() -> None:
+    """An fsync inserted before a bare close() would raise first and skip the close: the
+    descriptor leaks where the original released it. The finding stays; no fix is offered."""
+    found = [d for d in lint(BARE_CLOSE_SAVE, ["IO302"])]
+    assert [d.code for d in found] == ["IO302"]
+    assert found[0].fix is None or not found[0].fix.edits

@@ -209,9 +209,8 @@ def with_sync_point(
 def close_sync_point(
     model: ModuleModel, file: WrittenFile, publish_seq: int | None
 ) -> tuple[SyncPoint, str, bool] | None:
-    """For a file closed by ``f.close()``/``os.close(fd)``: before the close, or, when the
-    close is in a ``finally:``, at the end of that ``try``'s body. Also the view and whether
-    it is a descriptor."""
+    """For a file closed by ``f.close()``/``os.close(fd)`` in a ``finally:``: at the end of
+    that ``try``'s body. Also the view and whether it is a descriptor."""
     close = file.close_event()
     if close is None or not isinstance(close.node, ast.Call) or close.view is None:
         return None
@@ -221,17 +220,21 @@ def close_sync_point(
     if not isinstance(stmt, ast.Expr):
         return None
     is_fd = model.call_qualname(close.node) == "os.close"
-    point = SyncPoint(stmt, after=False)
     try_node = model.parent(stmt)
-    if isinstance(try_node, ast.Try) and any(s is stmt for s in try_node.finalbody):
-        last = try_node.body[-1]
-        writes = [e for e in file.events if e.kind in ("write", "use")]
-        if isinstance(last, _EXITS) or not writes:
-            return None
-        inside = list(_statements(try_node.body))
-        if not all(any(e.node is n for s in inside for n in ast.walk(s)) for e in writes):
-            return None  # some writes happen outside the try: not the body that writes
-        point = SyncPoint(last, after=True)
+    if not (isinstance(try_node, ast.Try) and any(s is stmt for s in try_node.finalbody)):
+        # A bare close: a flush or fsync inserted before it would raise first and skip the
+        # close, leaking the descriptor where the original closed it (its own flush error
+        # surfaces from close(), after the descriptor is released). No fix; the message says
+        # what to do.
+        return None
+    last = try_node.body[-1]
+    writes = [e for e in file.events if e.kind in ("write", "use")]
+    if isinstance(last, _EXITS) or not writes:
+        return None
+    inside = list(_statements(try_node.body))
+    if not all(any(e.node is n for s in inside for n in ast.walk(s)) for e in writes):
+        return None  # some writes happen outside the try: not the body that writes
+    point = SyncPoint(last, after=True)
     if not _usable(model, point):
         return None
     unit = model.enclosing_function(stmt)
