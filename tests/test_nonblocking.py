@@ -612,3 +612,29 @@ CLEAN_PROGRAMS = {
 @pytest.mark.parametrize("name", sorted(CLEAN_PROGRAMS))
 def test_realistic_code_is_clean(name: str) -> None:
     assert codes_at(CLEAN_PROGRAMS[name], IO2) == []
+
+
+def test_io204_retry_around_a_parameters_method_is_reported_without_a_fix() -> None:
+    """The caller may pass a gevent socket or a test double that raises EINTR, for which the
+    retry is live: the finding stays (it holds for the stdlib's socket), the fix does not."""
+    source = """
+        import errno
+        import socket
+
+
+        def recv_retrying(sock: socket.socket, size: int) -> bytes:
+            while True:
+                try:
+                    return sock.recv(size)
+                except OSError as e:
+                    if e.errno != errno.EINTR:
+                        raise
+    """
+    (d,) = lint(source, ["IO204"])
+    assert d.fix is None
+    local = source.replace(
+        "def recv_retrying(sock: socket.socket, size: int) -> bytes:",
+        "def recv_retrying(address, size):\n            sock = socket.create_connection(address)",
+    )
+    (d,) = lint(local, ["IO204"])
+    assert d.fix is not None and d.fix.edits

@@ -664,7 +664,31 @@ class RedundantEintrRetry(Rule):
                 "EINTR itself, so InterruptedError never reaches this handler and the retry is "
                 "dead code; remove it"
             )
-            yield self.diagnostic(ctx, handler, message, _remove_handler_fix(model, path, try_node))
+            fix = (
+                None
+                if _on_a_parameter(model, calls)
+                else _remove_handler_fix(model, path, try_node)
+            )
+            yield self.diagnostic(ctx, handler, message, fix)
+
+
+def _on_a_parameter(model: ModuleModel, calls: list[ast.Call]) -> bool:
+    """A retried method is called on a parameter: the caller may hand in any object with that
+    method (a gevent or eventlet socket, a test double raising EINTR), for which the retry is
+    not dead. The finding holds for the stdlib's objects; removing the retry is not safe for
+    the others (a project's own test of the retry failed after the fix), so no fix."""
+    for call in calls:
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)):
+            continue
+        unit = model.enclosing_function(call)
+        if not isinstance(unit, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        args = unit.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+        if any(a.arg == func.value.id for a in params):
+            return True
+    return False
 
 
 def _call_label(model: ModuleModel, call: ast.Call) -> str:
