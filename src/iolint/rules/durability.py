@@ -408,6 +408,10 @@ class TempFileOtherDirectory(Rule):
                 if origin.call in seen:
                     continue
                 seen.add(origin.call)
+                # A copy that is not atomic only hurts a target worth keeping (a wheel moved
+                # into ``dist/`` is rebuilt): see :mod:`iolint.model.intent`.
+                if _not_worth_it(ctx, p.call, p.target, p.source):
+                    continue
                 api, target = _callee(model, p.call), _label(model, p.target)
                 temp = _callee(model, origin.call)
                 if p.api == "shutil.move":
