@@ -216,7 +216,10 @@ def _is_test_path(path: str) -> bool:
     name = p.name
     if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
         return True
-    return any(part in ("tests", "test", "testing") for part in p.parent.parts[-3:])
+    # ``_tests`` too: packages that ship their tests as a private subpackage (trio).
+    return any(
+        part in ("tests", "test", "testing", "_tests", "_test") for part in p.parent.parts[-3:]
+    )
 
 
 def _top_level_imports(model: ModuleModel) -> set[str]:
