@@ -275,9 +275,17 @@ _FAILING_CALL = re.compile(r"(?i)^(fail\w*|\w*exit|abort|die|fatal)$")
 
 
 def _reraises(handler: ast.ExceptHandler) -> bool:
-    """The handler ends the run: it raises or calls a failure reporter."""
+    """The handler ends the run: it raises, calls a failure reporter, or keeps the exception
+    to raise it later (``error = err``, then ``raise error`` after cleaning up)."""
     for node in ast.walk(handler):
         if isinstance(node, ast.Raise):
+            return True
+        if (
+            handler.name is not None
+            and isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == handler.name
+        ):
             return True
         if isinstance(node, ast.Call):
             name = dotted_name(node.func)
@@ -335,11 +343,25 @@ def _unguarded_reads(model: ModuleModel) -> frozenset[str]:
             guarded |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
     out: set[str] = set()
     for call in model.nodes(ast.Call):
-        if isinstance(call, ast.Call) and id(call) not in guarded:
-            path = _read_path(model, call)
-            if path is not None:
-                out.add(path)
+        if id(call) in guarded or not _parsed_at_once(model, call):
+            continue
+        path = _read_path(model, call)
+        if path is not None:
+            out.add(path)
     return frozenset(out)
+
+
+_PARSERS = frozenset({"loads", "load", "safe_load", "parse", "fromstring", "literal_eval"})
+
+
+def _parsed_at_once(model: ModuleModel, read: ast.Call) -> bool:
+    """``json.loads(path.read_text())``: the read's text goes straight into a parser, which
+    raises on a torn file. (A read whose text is checked first may well fall back.)"""
+    parent = model.parent(read)
+    if not isinstance(parent, ast.Call) or read not in parent.args:
+        return False
+    name = dotted_name(parent.func)
+    return name is not None and name.rsplit(".", 1)[-1] in _PARSERS
 
 
 def _durable_switches(model: ModuleModel) -> frozenset[ast.AST]:
