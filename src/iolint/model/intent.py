@@ -453,8 +453,8 @@ def _gather(
                     for b in model.class_attributes(cls).get(node.attr, ()):
                         if b.value is not None:
                             out.add(_gather(model, b.value, exclude, depth + 1))
-                    for value in _class_constants(model, cls, node.attr):
-                        out.add(_gather(model, value, exclude, depth + 1))
+                    for constant in _class_constants(model, cls, node.attr):
+                        out.add(_gather(model, constant, exclude, depth + 1))
     return out
 
 
