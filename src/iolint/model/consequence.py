@@ -1010,9 +1010,12 @@ def in_test_code(model: ModuleModel, node: ast.AST) -> bool:
         or "/tests/" in f"/{path}"
         or "/test/" in f"/{path}"
     )
-    if "/tests/" in f"/{path}" or "/test/" in f"/{path}":
-        # Everything in a test directory serves the tests, helper scripts the tests spawn
-        # included (a child that echoes a line back through a pty).
+    if ("/tests/" in f"/{path}" or "/test/" in f"/{path}") and not any(
+        isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        for anc in model.ancestors(node)
+    ):
+        # A script in a test directory, run by the tests (a child that echoes a line back
+        # through a pty): its module-level code only serves them.
         return True
     if not test_module and not _imports_test_framework(model):
         return False
