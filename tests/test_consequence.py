@@ -109,3 +109,17 @@ def test_the_limit_is_posix_pipe_buf_minimum() -> None:
     assert codes_at(at_limit, ["IO101"]) == []
     assert codes_at(at_limit, ["IO101"], options=STRICT_OPTIONS) == [(3, "IO101")]
     assert codes_at(over, ["IO101"]) == [(3, "IO101")]
+
+
+def test_scripts_in_a_test_directory_are_test_code() -> None:
+    # A helper script that a test spawns and that echoes a line back: the write is module-level
+    # code, not a ``test*`` function, but it only serves the tests.
+    script = "import os, sys\nline = sys.stdin.buffer.readline()\nos.write(1, line * 3)\n"
+    found = lint(script, ["IO101"], RuleOptions(), path="proj/tests/echo_child.py")
+    assert [d.code for d in found] == []
+    strict = lint(script, ["IO101"], STRICT_OPTIONS, path="proj/tests/echo_child.py")
+    assert [d.code for d in strict] == ["IO101"]
+    # The same script shipped with the program is a finding.
+    assert [d.code for d in lint(script, ["IO101"], RuleOptions(), path="proj/echo.py")] == [
+        "IO101"
+    ]

@@ -102,6 +102,30 @@ def test_test_module_by_path_or_import() -> None:
     assert _intent_of_write(snippet, "tests/helpers.py").against == "test code"
     assert _intent_of_write("import pytest\n" + snippet).against == "test code"
     assert _intent_of_write(snippet).against is None
+    # A package that ships its tests as a private subpackage.
+    assert _intent_of_write(snippet, "trio/_tests/check_types.py").against == "test code"
+    assert _intent_of_write(snippet, "pkg/_testing_utils.py").against is None
+
+
+def test_handler_that_fails_is_no_rebuild() -> None:
+    source = """
+        class Roster:
+            def add_member(self, line):
+                try:
+                    with open(self.names_path) as f:
+                        lines = f.readlines() + [line]
+                    with open(self.names_path, "w") as f:
+                        f.writelines(lines)
+                except Exception as err:
+                    self.module.fail_json(msg=str(err))
+    """
+    model = _model(source)
+    call = _call(model, "open", 1)
+    assert intent_of(model, call, call.args[0]).against is None
+    # The same handler that carries on instead is the "rebuild on a bad read" shape.
+    lenient = _model(source.replace("self.module.fail_json(msg=str(err))", "lines = []"))
+    call = _call(lenient, "open", 1)
+    assert "rebuilds" in (intent_of(lenient, call, call.args[0]).against or "")
 
 
 def test_posix_only_module_and_windows_awareness() -> None:

@@ -120,8 +120,11 @@ def ensure_venv(venv: Path, python: str, reqs: Path, install: bool) -> Path:
             sys.exit(f"{venv} does not exist; run without --no-install")
         subprocess.run([python, "-m", "venv", str(venv)], check=True)
     if install:
+        # --no-deps: only the listed distributions are linted, and some pins need different
+        # versions of each other's dependencies (poetry 1.8 pins poetry-core 1.9, the manifest
+        # lints poetry-core 2.5), which a resolver would refuse.
         pip = [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        subprocess.run([*pip, "-r", str(reqs)], check=True)
+        subprocess.run([*pip, "--no-deps", "-r", str(reqs)], check=True)
     return py
 
 

@@ -28,6 +28,7 @@ import string
 import struct
 from collections.abc import Iterator
 
+from iolint.model.flagbits import sets_flag
 from iolint.model.handlers import covering_handlers
 from iolint.model.io_calls import method_name, receiver_of
 from iolint.model.kinds import Category, call_arg, literal_int, literal_str
@@ -1009,6 +1010,13 @@ def in_test_code(model: ModuleModel, node: ast.AST) -> bool:
         or "/tests/" in f"/{path}"
         or "/test/" in f"/{path}"
     )
+    if ("/tests/" in f"/{path}" or "/test/" in f"/{path}") and not any(
+        isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        for anc in model.ancestors(node)
+    ):
+        # A script in a test directory, run by the tests (a child that echoes a line back
+        # through a pty): its module-level code only serves them.
+        return True
     if not test_module and not _imports_test_framework(model):
         return False
     for anc in model.ancestors(node):
@@ -1046,3 +1054,30 @@ def expects_exception(model: ModuleModel, node: ast.AST) -> bool:
             if name is not None and name.startswith("assertRaises"):
                 return True
     return False
+
+
+def created_empty(model: ModuleModel, call: ast.Call) -> bool:
+    """``fd = os.open(path, O_CREAT | O_EXCL)`` whose descriptor is only closed: a lock
+    taken by creating a file, which stays empty, so its mode bits (executable or not) change
+    nothing anyone reads or runs. Without ``O_EXCL`` the file may be one that already
+    exists, or be opened for writing elsewhere: not judged."""
+    flags = call_arg(call, 1, "flags")
+    if flags is None or not sets_flag(model, flags, "os.O_EXCL"):
+        return False
+    parent = model.parent(call)
+    if isinstance(parent, ast.Call) and _is_os_close(model, parent):
+        return True
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1):
+        return False
+    target = parent.targets[0]
+    if not isinstance(target, ast.Name):
+        return False
+    uses = model.uses_after(target.id, parent)
+    return bool(uses) and all(
+        isinstance(model.parent(u), ast.Call) and _is_os_close(model, model.parent(u))  # type: ignore[arg-type]
+        for u in uses
+    )
+
+
+def _is_os_close(model: ModuleModel, call: ast.Call) -> bool:
+    return model.call_qualname(call) == "os.close" and len(call.args) == 1

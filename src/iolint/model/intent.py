@@ -190,6 +190,8 @@ class ModuleIntent:
     temp_names: frozenset[str]
     # Path spellings read inside a ``try`` whose handler swallows the error and rebuilds.
     rebuilt_reads: frozenset[str]
+    # Path spellings read outside such a ``try``: a torn file breaks the reader.
+    unguarded_reads: frozenset[str]
     # Classes (or the module) with a ``durable=``-style switch: writes without fsync there
     # are by choice.
     durable_switches: frozenset[ast.AST]
@@ -214,7 +216,10 @@ def _is_test_path(path: str) -> bool:
     name = p.name
     if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
         return True
-    return any(part in ("tests", "test", "testing") for part in p.parent.parts[-3:])
+    # ``_tests`` too: packages that ship their tests as a private subpackage (trio).
+    return any(
+        part in ("tests", "test", "testing", "_tests", "_test") for part in p.parent.parts[-3:]
+    )
 
 
 def _top_level_imports(model: ModuleModel) -> set[str]:
@@ -264,8 +269,29 @@ def _handler_names(handler: ast.ExceptHandler) -> set[str]:
     return out
 
 
+# A handler that calls one of these reports the failure and stops (``module.fail_json()``,
+# ``sys.exit()``, ``parser.error()``): the file is not rebuilt, the run ends.
+_FAILING_CALL = re.compile(r"(?i)^(fail\w*|\w*exit|abort|die|fatal)$")
+
+
 def _reraises(handler: ast.ExceptHandler) -> bool:
-    return any(isinstance(n, ast.Raise) for n in ast.walk(handler))
+    """The handler ends the run: it raises, calls a failure reporter, or keeps the exception
+    to raise it later (``error = err``, then ``raise error`` after cleaning up)."""
+    for node in ast.walk(handler):
+        if isinstance(node, ast.Raise):
+            return True
+        if (
+            handler.name is not None
+            and isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == handler.name
+        ):
+            return True
+        if isinstance(node, ast.Call):
+            name = dotted_name(node.func)
+            if name is not None and _FAILING_CALL.match(name.rsplit(".", 1)[-1]):
+                return True
+    return False
 
 
 def _read_paths(model: ModuleModel, body: list[ast.stmt]) -> set[str]:
@@ -273,22 +299,25 @@ def _read_paths(model: ModuleModel, body: list[ast.stmt]) -> set[str]:
     out: set[str] = set()
     for stmt in body:
         for node in ast.walk(stmt):
-            if not isinstance(node, ast.Call):
-                continue
-            q = model.call_qualname(node)
-            func = node.func
-            if q in ("builtins.open", "io.open") and node.args:
-                mode = literal_str(call_arg(node, 1, "mode")) or "r"
-                if not any(ch in mode for ch in "wax+"):
-                    out.add(ast.unparse(node.args[0]))
-            elif isinstance(func, ast.Attribute) and func.attr in (
-                "read_text",
-                "read_bytes",
-                "open",
-            ):
-                if func.attr != "open" or not node.args:
-                    out.add(ast.unparse(func.value))
+            if isinstance(node, ast.Call):
+                path = _read_path(model, node)
+                if path is not None:
+                    out.add(path)
     return out
+
+
+def _read_path(model: ModuleModel, node: ast.Call) -> str | None:
+    """The spelling of the path ``node`` opens for reading (or loads), or None."""
+    q = model.call_qualname(node)
+    func = node.func
+    if q in ("builtins.open", "io.open") and node.args:
+        mode = literal_str(call_arg(node, 1, "mode")) or "r"
+        if not any(ch in mode for ch in "wax+"):
+            return ast.unparse(node.args[0])
+    elif isinstance(func, ast.Attribute) and func.attr in ("read_text", "read_bytes", "open"):
+        if func.attr != "open" or not node.args:
+            return ast.unparse(func.value)
+    return None
 
 
 def _rebuilt_reads(model: ModuleModel) -> frozenset[str]:
@@ -300,6 +329,39 @@ def _rebuilt_reads(model: ModuleModel) -> frozenset[str]:
         if swallowing:
             out |= _read_paths(model, node.body)
     return frozenset(out)
+
+
+def _unguarded_reads(model: ModuleModel) -> frozenset[str]:
+    """Path spellings read somewhere in the module outside any ``try`` whose handler
+    rebuilds: a torn file breaks that reader, so the file is no cache that "rebuilds itself"
+    however it is named."""
+    guarded: set[int] = set()
+    for node in model.nodes(ast.Try):
+        if not isinstance(node, ast.Try):
+            continue
+        if any(_handler_names(h) & _REBUILD_ERRORS and not _reraises(h) for h in node.handlers):
+            guarded |= {id(n) for stmt in node.body for n in ast.walk(stmt)}
+    out: set[str] = set()
+    for call in model.nodes(ast.Call):
+        if id(call) in guarded or not _parsed_at_once(model, call):
+            continue
+        path = _read_path(model, call)
+        if path is not None:
+            out.add(path)
+    return frozenset(out)
+
+
+_PARSERS = frozenset({"loads", "load", "safe_load", "parse", "fromstring", "literal_eval"})
+
+
+def _parsed_at_once(model: ModuleModel, read: ast.Call) -> bool:
+    """``json.loads(path.read_text())``: the read's text goes straight into a parser, which
+    raises on a torn file. (A read whose text is checked first may well fall back.)"""
+    parent = model.parent(read)
+    if not isinstance(parent, ast.Call) or read not in parent.args:
+        return False
+    name = dotted_name(parent.func)
+    return name is not None and name.rsplit(".", 1)[-1] in _PARSERS
 
 
 def _durable_switches(model: ModuleModel) -> frozenset[ast.AST]:
@@ -325,6 +387,7 @@ def module_intent(model: ModuleModel) -> ModuleIntent:
         path_words=_path_words(model.path),
         temp_names=_temp_names(model),
         rebuilt_reads=_rebuilt_reads(model),
+        unguarded_reads=_unguarded_reads(model),
         durable_switches=_durable_switches(model),
     )
 
@@ -390,7 +453,33 @@ def _gather(
                     for b in model.class_attributes(cls).get(node.attr, ()):
                         if b.value is not None:
                             out.add(_gather(model, b.value, exclude, depth + 1))
+                    for constant in _class_constants(model, cls, node.attr):
+                        out.add(_gather(model, constant, exclude, depth + 1))
     return out
+
+
+def _class_constants(model: ModuleModel, cls: ast.ClassDef, attr: str) -> list[ast.expr]:
+    """The values of ``attr = value`` in the body of ``cls``, or of the nearest base class
+    defined in this module that assigns it (``SHADOWFILE = '/etc/shadow'`` read as
+    ``self.SHADOWFILE`` in a method)."""
+    seen: set[int] = set()
+    todo = [cls]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        values = [
+            stmt.value
+            for stmt in current.body
+            if isinstance(stmt, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == attr for t in stmt.targets)
+        ]
+        if values:
+            return values
+        names = {b.id for b in current.bases if isinstance(b, ast.Name)}
+        todo += [c for c in model.nodes(ast.ClassDef) if c.name in names]
+    return []
 
 
 _GENERIC = frozenset({"path", "file", "filename", "fname", "name", "dir", "directory", "location"})
@@ -579,7 +668,8 @@ def _against(
         or any(lit.startswith(("/tmp", "/var/tmp", "/dev/shm")) for lit in low)
     ):
         return "a temporary directory"
-    if any("cache" in w for w in words) or any("cache" in lit for lit in low):
+    named_cache = any("cache" in w for w in words) or any("cache" in lit for lit in low)
+    if named_cache and not found.keys & mod.unguarded_reads:
         return "a cache"
     if words & _BYTECODE_WORDS:
         return "a cache (compiled bytecode)"

@@ -169,3 +169,40 @@ def reserved_temp_name(model: ModuleModel, target: ast.expr) -> bool:
         if isinstance(value, ast.Call) and model.call_qualname(value) in _TEMP_NAME_CALLS:
             return True
     return False
+
+
+_EXISTS_CALLS = frozenset({"os.path.exists", "os.path.lexists", "os.path.isfile"})
+
+
+def checked_absent(model: ModuleModel, publish: ast.Call, target: ast.expr) -> bool:
+    """The rename runs only where a test just found the target absent: in the ``else`` of
+    ``if os.path.exists(target)`` or the body of ``if not os.path.exists(target)`` (or
+    ``target.exists()``). Only a concurrent writer creating it in between can make Windows
+    raise, and code written this way handles the file that is already there."""
+    wanted = _key(target)
+    child: ast.AST = publish
+    for anc in model.ancestors(publish):
+        if isinstance(anc, _DEFS):
+            return False
+        if isinstance(anc, ast.If):
+            test, negated = anc.test, False
+            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                test, negated = test.operand, True
+            tested = _exists_of(model, test)
+            if tested is not None and _key(tested) == wanted:
+                in_body = any(child is s for s in anc.body)
+                return in_body if negated else not in_body
+        child = anc
+    return False
+
+
+def _exists_of(model: ModuleModel, test: ast.expr) -> ast.expr | None:
+    """The path ``test`` checks for existence, or None."""
+    if not isinstance(test, ast.Call):
+        return None
+    if model.call_qualname(test) in _EXISTS_CALLS:
+        return call_arg(test, 0, "path")
+    func = test.func
+    if isinstance(func, ast.Attribute) and func.attr in ("exists", "is_file") and not test.args:
+        return func.value
+    return None

@@ -42,6 +42,7 @@ from iolint.model.fsync import is_fsync_call
 from iolint.model.intent import intent_of, next_free_name
 from iolint.model.kinds import Category, call_arg
 from iolint.model.platform import (
+    checked_absent,
     gone_before,
     may_run_on_windows,
     reserved_temp_name,
@@ -408,6 +409,10 @@ class TempFileOtherDirectory(Rule):
                 if origin.call in seen:
                     continue
                 seen.add(origin.call)
+                # A copy that is not atomic only hurts a target worth keeping (a wheel moved
+                # into ``dist/`` is rebuilt): see :mod:`iolint.model.intent`.
+                if _not_worth_it(ctx, p.call, p.target, p.source):
+                    continue
                 api, target = _callee(model, p.call), _label(model, p.target)
                 temp = _callee(model, origin.call)
                 if p.api == "shutil.move":
@@ -562,6 +567,7 @@ class RenameNotReplace(Rule):
                     _written_publish(p)
                     and may_run_on_windows(model, p.call, strict=ctx.options.strict)
                     and not gone_before(model, p.call, p.target)
+                    and (ctx.options.strict or not checked_absent(model, p.call, p.target))
                 ):
                     message = (
                         f"`{api}()` raises FileExistsError on Windows when `{target}` exists; "

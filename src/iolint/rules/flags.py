@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from iolint.model import ModuleModel
+from iolint.model.consequence import created_empty
 from iolint.model.flagbits import sets_flag
 from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.platform import windows_only
@@ -216,6 +217,8 @@ class CreatDefaultMode(Rule):
                 continue
             if windows_only(model, call):
                 continue  # mode bits are POSIX advice: Windows ignores all but read-only
+            if not ctx.options.strict and created_empty(model, call):
+                continue  # a lock or marker file: nobody reads or runs it
             message = (
                 "`os.open(..., O_CREAT)` without a mode creates the file with mode 0o777 minus "
                 "the umask, so it is executable (0o755 by default); pass `0o666` like `open()` "

@@ -15,6 +15,7 @@ from iolint.model.consequence import (
     eof_handed_to_parser,
     expects_exception,
     fills_buffer,
+    in_test_code,
     message_oriented,
     payload_bound,
     small_write_once,
@@ -139,9 +140,11 @@ def _harmless_here(
     model: ModuleModel, call: ast.Call, dest: ast.expr | None, payload: ast.expr | None
 ) -> bool:
     """A short write is possible but costs nothing here (reported in strict mode): a small
-    payload written once to ``dest``, a diagnostic's last words, junk filling a buffer."""
+    payload written once to ``dest``, a diagnostic's last words, junk filling a buffer, a
+    test (a short write there fails the test, which reports it)."""
     return (
         small_write_once(model, call, dest, payload)
+        or in_test_code(model, call)
         or best_effort_diagnostic(model, call, dest, payload)
         or fills_buffer(model, call)
     )
