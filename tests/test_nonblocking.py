@@ -136,7 +136,8 @@ def test_fix_removes_only_the_dead_handler() -> None:
         import socket
 
 
-        def send(sock: socket.socket, data):
+        def send(address, data):
+            sock = socket.create_connection(address)
             while True:
                 try:
                     sock.sendall(data)

@@ -429,6 +429,7 @@ import os
 
 def create(path):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    os.write(fd, b"x")
     os.close(fd)
 """
 
