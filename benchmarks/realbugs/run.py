@@ -115,9 +115,7 @@ def extract(gitdir: Path, rev: str, file: str, dest: Path) -> Path:
     archive = git(gitdir, "archive", "--format=tar", rev, *spec)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         members = [
-            m
-            for m in tar.getmembers()
-            if m.isfile() and (m.name.endswith(".py") or m.name == file)
+            m for m in tar.getmembers() if m.isfile() and (m.name.endswith(".py") or m.name == file)
         ]
         tar.extractall(dest, members=members, filter="data")
     return dest / file
@@ -129,9 +127,7 @@ def lint(iolint: list[str], paths: list[Path], strict: bool) -> list[dict[str, A
     cmd = [*iolint, "check", "--output-format", "json", "--exit-zero", "--no-cache"]
     if strict:
         cmd.append("--strict")
-    proc = subprocess.run(
-        [*cmd, *map(str, paths)], capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run([*cmd, *map(str, paths)], capture_output=True, text=True, check=False)
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"iolint failed ({proc.returncode}): {proc.stderr[-2000:]}")
     findings: list[dict[str, Any]] = json.loads(proc.stdout or "[]")
@@ -141,9 +137,7 @@ def lint(iolint: list[str], paths: list[Path], strict: bool) -> list[dict[str, A
 def by_file(findings: list[dict[str, Any]]) -> dict[str, list[tuple[str, int]]]:
     table: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for f in findings:
-        table[str(Path(f["filename"]).resolve())].append(
-            (f["code"], f["location"]["row"])
-        )
+        table[str(Path(f["filename"]).resolve())].append((f["code"], f["location"]["row"]))
     return table
 
 
@@ -198,9 +192,7 @@ def run(args: argparse.Namespace) -> int:
         targets[bug.id] = (buggy, fixed)
 
     trees_before = sorted({scratch / i / "buggy" for i in targets})
-    trees_after = sorted(
-        {scratch / i / "fixed" for i, (_, fixed) in targets.items() if fixed}
-    )
+    trees_after = sorted({scratch / i / "fixed" for i, (_, fixed) in targets.items() if fixed})
     before = by_file(lint(iolint, trees_before, args.strict))
     after = by_file(lint(iolint, trees_after, args.strict))
 
@@ -221,9 +213,7 @@ def run(args: argparse.Namespace) -> int:
         new = fixed.read_text(encoding="utf-8", errors="replace").splitlines()
         lo, hi = mapped_lines(old, new, bug.line)
         there = after.get(str(fixed.resolve()), [])
-        outcome.fixed_silent = not any(
-            c == bug.rule and lo - 1 <= r <= hi + 1 for c, r in there
-        )
+        outcome.fixed_silent = not any(c == bug.rule and lo - 1 <= r <= hi + 1 for c, r in there)
 
     good_results: list[tuple[Good, list[tuple[str, int]] | str]] = []
     good_paths: dict[str, Path] = {}
@@ -231,9 +221,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             gitdir = git_dir(args.mirror_dir, good.repo)
             rev = resolve(gitdir, good.rev)
-            good_paths[good.id] = extract(
-                gitdir, rev, good.file, scratch / "good" / good.id
-            )
+            good_paths[good.id] = extract(gitdir, rev, good.file, scratch / "good" / good.id)
         except (FileNotFoundError, subprocess.CalledProcessError, KeyError) as exc:
             good_results.append((good, f"not available: {exc}"))
     good_findings = by_file(
@@ -241,9 +229,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for good in goods:
         if good.id in good_paths:
-            good_results.append(
-                (good, good_findings.get(str(good_paths[good.id].resolve()), []))
-            )
+            good_results.append((good, good_findings.get(str(good_paths[good.id].resolve()), [])))
 
     report(outcomes, good_results)
     if args.json:
@@ -268,16 +254,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def report(
-    outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]] | str]]
-) -> None:
+def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]] | str]]) -> None:
     print("| bug | rule | detected | fixed silent | note |")
     print("|---|---|---|---|---|")
     for o in outcomes:
         silent = {None: "n/a (open)", True: "yes", False: "**no**"}[o.fixed_silent]
-        note = o.problem or (
-            f"reported as {', '.join(o.other_codes)}" if o.other_codes else ""
-        )
+        note = o.problem or (f"reported as {', '.join(o.other_codes)}" if o.other_codes else "")
         if o.problem:
             silent = "-"
         print(
@@ -301,8 +283,7 @@ def report(
         total_silent += silent
         print(f"| {rule} | {detected} / {len(group)} | {silent} / {len(fixed)} |")
     print(
-        f"| **all** | **{total_detected} / {len(outcomes)}** "
-        f"| **{total_silent} / {total_fixed}** |"
+        f"| **all** | **{total_detected} / {len(outcomes)}** | **{total_silent} / {total_fixed}** |"
     )
     print()
     print("| known-good file | findings |")

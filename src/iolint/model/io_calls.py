@@ -10,6 +10,7 @@ import ast
 from dataclasses import dataclass
 
 from iolint.model.kinds import Category, ObjKind, call_arg, literal_int
+from iolint.model.library import EXECUTOR_FUNCTIONS, EXECUTOR_METHODS, SHORT_READS
 from iolint.model.module import ModuleModel
 
 # os functions returning the number of bytes transferred, which may be short.
@@ -30,6 +31,8 @@ OS_READ_BYTES = frozenset({"os.read", "os.pread"})
 WHOLE_READ_FDS = frozenset({"os.eventfd", "os.timerfd_create"})
 SOCKET_READ_METHODS = frozenset({"recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg"})
 SOCKET_SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
+# Every method or function name a short read may be spelled with (for ``calls_named``).
+READ_CALL_NAMES = ("read", "pread", "recv", "recv_into", "readinto", *sorted(SHORT_READS))
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,11 @@ def classify_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
             receiver,
             model.kind_of(receiver),
         )
+    library = SHORT_READS.get(name)
+    if library is not None:
+        read = _library_read(model, call, library.label, library.receiver, library.size_position)
+        if read is not None:
+            return read
     if name in ("read", "readinto"):
         kind = model.kind_of(receiver)
         if kind is not None and kind.category is Category.FILE and kind.raw:
@@ -114,6 +122,46 @@ def classify_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
                 kind,
             )
     return None
+
+
+def _library_read(
+    model: ModuleModel, call: ast.Call, label: str, receiver_rule: str, size_position: int
+) -> ReadCall | None:
+    """A short read from the library table (``await loop.sock_recv(sock, n)``,
+    ``await reader.read(n)`` on an asyncio StreamReader), sized and awaited."""
+    if not isinstance(model.parent(call), ast.Await):
+        return None
+    size = call_arg(call, size_position)
+    if size is None or isinstance(size, ast.Starred):
+        return None
+    receiver = receiver_of(call)
+    if receiver_rule == "stream reader":
+        kind = model.kind_of(receiver) if receiver is not None else None
+        if kind is None or kind.category is not Category.STREAM_READER:
+            return None
+        return ReadCall(call, label, True, None, receiver, kind)
+    sock = call_arg(call, 0)
+    return ReadCall(call, label, True, None, sock, model.kind_of(sock) if sock else None)
+
+
+def executor_target(model: ModuleModel, call: ast.Call) -> ast.Call | None:
+    """What an executor call runs, as a call: ``loop.run_in_executor(None, os.write, fd, b)``
+    and ``asyncio.to_thread(os.write, fd, b)`` run ``os.write(fd, b)`` and return its result.
+    The returned call is synthetic (not in the tree): its parts are the real argument nodes,
+    so names in it resolve as usual."""
+    q = model.call_qualname(call)
+    executor = EXECUTOR_FUNCTIONS.get(q) if q is not None else None
+    name = method_name(call)
+    if executor is None and q is None and name is not None:
+        executor = EXECUTOR_METHODS.get(name)
+    if executor is None or call.keywords:
+        return None
+    args = call.args
+    position = executor.function_position
+    if len(args) <= position or any(isinstance(a, ast.Starred) for a in args):
+        return None
+    target = ast.Call(func=args[position], args=list(args[position + 1 :]), keywords=[])
+    return ast.copy_location(target, call)
 
 
 def write_count_call(model: ModuleModel, call: ast.Call) -> tuple[str, ast.expr | None] | None:
@@ -207,10 +255,12 @@ def mentions_msg_waitall(model: ModuleModel, call: ast.Call) -> bool:
 __all__ = [
     "OS_READ_BYTES",
     "OS_WRITE_COUNT",
+    "READ_CALL_NAMES",
     "SOCKET_READ_METHODS",
     "SOCKET_SEND_METHODS",
     "ReadCall",
     "classify_read",
+    "executor_target",
     "is_bytes_literal_of_len",
     "is_single_byte",
     "is_socket_like_read",

@@ -26,6 +26,14 @@ from iolint.model.kinds import (
     file_kind,
     literal_int,
 )
+from iolint.model.library import (
+    DATAGRAM_HANDLERS,
+    HANDLER_SOCKET_ATTRIBUTES,
+    STREAM_READER_TUPLES,
+    STREAM_READER_TYPES,
+    STREAM_SOCKET_FACTORIES,
+    STREAM_SOCKET_FACTORY_METHODS,
+)
 from iolint.model.scopes import FUNCTION_NODES, Binding, Scope, build_index, dotted_name
 from iolint.model.source import SourceText
 
@@ -261,6 +269,9 @@ class ModuleModel:
             bindings = self.bindings_of(expr.id, expr)
             if not bindings:
                 return None
+            dominating = self._dominating_binding(expr, bindings)
+            if dominating is not None:
+                return self._binding_kind(dominating, seen)
             return self._agree([self._binding_kind(b, seen) for b in _informative(bindings)])
         if isinstance(expr, ast.Attribute):
             return self._attribute_kind(expr, seen)
@@ -278,6 +289,32 @@ class ModuleModel:
             return ObjKind(Category.FD, origin=expr)
         return None
 
+    def _dominating_binding(self, use: ast.Name, bindings: list[Binding]) -> Binding | None:
+        """The plain assignment that every path to ``use`` passes last, when one exists in
+        straight-line code: a ``name = value`` statement earlier in the same block as ``use``
+        (or in a block around it), with no other binding of the name between the two. Then
+        the name's other bindings (in other branches: ``sock`` a datagram socket under
+        ``if udp:``, a stream socket under ``else:``) cannot reach this read."""
+        statements = {id(b.node): b for b in bindings if b.kind == "assign" and b.index is None}
+        if not statements or len(bindings) < 2:
+            return None
+        child: ast.AST = use
+        for anc in self.ancestors(use):
+            if isinstance(anc, (*FUNCTION_NODES, ast.ClassDef, ast.Module)):
+                return None
+            for body in _bodies_holding(anc, child):
+                position = next(i for i, s in enumerate(body) if s is child)
+                for stmt in reversed(body[:position]):
+                    found = statements.get(id(stmt))
+                    if found is not None:
+                        return found
+                    if any(self._inside(o.node, stmt) or o.node is stmt for o in bindings):
+                        return None  # another binding in between, maybe conditional
+                if isinstance(anc, _LOOPS) and any(self._inside(b.node, anc) for b in bindings):
+                    return None  # a later binding in the loop may flow back to the top
+            child = anc
+        return None
+
     @staticmethod
     def _agree(kinds: list[ObjKind | None]) -> ObjKind | None:
         if not kinds or any(k is None for k in kinds):
@@ -289,26 +326,48 @@ class ModuleModel:
         if b.kind == "param":
             return self._param_kind(b)
         if b.kind in ("assign", "with", "walrus") and b.value is not None:
-            if b.annotation is not None and self._annotation_is_socket(b.annotation):
-                return SOCKET
+            annotated = self._annotation_kind(b.annotation)
+            if annotated is not None:
+                return annotated
             if b.kind == "with" and isinstance(b.value, ast.Call):
                 # ``with socket.socket() as s`` / ``with open(p) as f``: the context manager
                 # of these objects returns the object itself.
                 return self._call_kind(b.value, b.index, seen)
+            value = b.value
+            if b.index is not None and isinstance(value, ast.Await):
+                # ``reader, writer = await asyncio.open_connection(...)``
+                value = value.value
             if b.index is not None:
-                if isinstance(b.value, ast.Call):
-                    return self._call_kind(b.value, b.index, seen)
+                if isinstance(value, ast.Call):
+                    return self._call_kind(value, b.index, seen)
                 return None
             return self._kind(b.value, seen)
-        if b.kind == "annotation" and b.annotation is not None:
-            return SOCKET if self._annotation_is_socket(b.annotation) else None
+        if b.kind == "annotation":
+            return self._annotation_kind(b.annotation)
         return None
 
     def _param_kind(self, b: Binding) -> ObjKind | None:
-        if b.annotation is not None and self._annotation_is_socket(b.annotation):
-            return SOCKET
+        annotated = self._annotation_kind(b.annotation)
+        if annotated is not None:
+            return annotated
         if b.name == "fd" or b.name.endswith("_fd"):
             return FD
+        return None
+
+    def _annotation_kind(self, annotation: ast.expr | None) -> ObjKind | None:
+        """The kind an annotation names: a socket, or an asyncio stream reader, also inside
+        ``Optional[...]``, ``Union[..., None]`` and ``X | None`` (the object may be absent,
+        but when it is there it is that)."""
+        if annotation is None:
+            return None
+        members = _union_members(annotation)
+        if len(members) != 1:
+            return None
+        only = members[0]
+        if self._annotation_is_socket(only):
+            return SOCKET
+        if self.qualname(only) in STREAM_READER_TYPES:
+            return ObjKind(Category.STREAM_READER)
         return None
 
     def _annotation_is_socket(self, annotation: ast.expr) -> bool:
@@ -327,7 +386,7 @@ class ModuleModel:
         if index is None:
             if q in ("socket.socket", "socket.fromfd"):
                 return ObjKind(Category.SOCKET, datagram=self._is_datagram(call), origin=call)
-            if q in SOCKET_FACTORIES:
+            if q in SOCKET_FACTORIES or q in STREAM_SOCKET_FACTORIES:
                 return ObjKind(Category.SOCKET, origin=call)
             if q in FD_FACTORIES:
                 return ObjKind(Category.FD, origin=call)
@@ -347,13 +406,20 @@ class ModuleModel:
                     return self._kind(call.args[0], seen)
                 if func.attr in ("dup", "makefile") and receiver is not None:
                     return receiver if func.attr == "dup" else None
-                if func.attr == "open" and self.is_path_expr(func.value):
+                if func.attr == "open" and (
+                    self.is_path_expr(func.value) or _raw_open_keywords(call)
+                ):
+                    # ``Path.open(mode, buffering=0)`` is raw whatever produced the Path.
                     return file_kind(call, mode_pos=0, buffering_pos=1, temp=False)
+                if func.attr in STREAM_SOCKET_FACTORY_METHODS:
+                    return ObjKind(Category.SOCKET, origin=call)
             return None
         if q in SOCKET_TUPLES and index in SOCKET_TUPLES[q]:
             return ObjKind(Category.SOCKET, origin=call)
         if q in FD_TUPLES and index in FD_TUPLES[q]:
             return ObjKind(Category.FD, origin=call)
+        if q in STREAM_READER_TUPLES and index in STREAM_READER_TUPLES[q]:
+            return ObjKind(Category.STREAM_READER, origin=call)
         if (
             index == 0
             and isinstance(func, ast.Attribute)
@@ -419,8 +485,40 @@ class ModuleModel:
             return None
         values = self.class_attributes(cls).get(expr.attr)
         if not values:
+            if expr.attr in self._handler_socket_attributes(cls):
+                return ObjKind(Category.SOCKET)
             return None
         return self._agree([self._binding_kind(b, seen) for b in _informative(values)])
+
+    def _handler_socket_attributes(self, cls: ast.ClassDef) -> frozenset[str]:
+        """Attributes a request-handler base class fills with the connected stream socket
+        (``self.request`` of a ``socketserver.BaseRequestHandler``), following bases
+        defined in this module."""
+        names: set[str] = set()
+        seen: set[int] = set()
+        pending = [cls]
+        while pending:
+            current = pending.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            for base in current.bases:
+                q = self.qualname(base)
+                if q in DATAGRAM_HANDLERS:
+                    return frozenset()
+                if q in HANDLER_SOCKET_ATTRIBUTES:
+                    names |= HANDLER_SOCKET_ATTRIBUTES[q]
+                elif isinstance(base, ast.Name):
+                    local = self._module_class(base.id)
+                    if local is not None:
+                        pending.append(local)
+        return frozenset(names)
+
+    def _module_class(self, name: str) -> ast.ClassDef | None:
+        bindings = self.module_scope.bindings.get(name, [])
+        if len(bindings) == 1 and isinstance(bindings[0].node, ast.ClassDef):
+            return bindings[0].node
+        return None
 
     def _enclosing_method_class(self, node: ast.AST) -> tuple[ast.ClassDef | None, str | None]:
         func = self.enclosing_function(node)
@@ -469,6 +567,52 @@ class ModuleModel:
 
     def _inside(self, node: ast.AST, container: ast.AST) -> bool:
         return any(a is container for a in self.ancestors(node))
+
+
+def _raw_open_keywords(call: ast.Call) -> bool:
+    """``x.open("wb", buffering=0)``: the signature of ``open`` itself (``Path.open``), with a
+    literal binary mode and unbuffered I/O; no other common ``open`` method takes
+    ``buffering``."""
+    mode = call.args[0] if call.args else None
+    for kw in call.keywords:
+        if kw.arg == "mode":
+            mode = kw.value
+    buffering = next((kw.value for kw in call.keywords if kw.arg == "buffering"), None)
+    return (
+        isinstance(mode, ast.Constant)
+        and isinstance(mode.value, str)
+        and "b" in mode.value
+        and literal_int(buffering) == 0
+    )
+
+
+def _union_members(annotation: ast.expr) -> list[ast.expr]:
+    """The non-None members of ``Optional[X]``, ``Union[X, None]``, ``X | None``; else
+    ``[annotation]``."""
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        return _union_members(annotation.left) + _union_members(annotation.right)
+    if isinstance(annotation, ast.Constant) and annotation.value is None:
+        return []
+    if isinstance(annotation, ast.Subscript):
+        head = dotted_name(annotation.value) or ""
+        if head.rsplit(".", 1)[-1] in ("Optional", "Union"):
+            items = (
+                annotation.slice.elts
+                if isinstance(annotation.slice, ast.Tuple)
+                else [annotation.slice]
+            )
+            return [m for item in items for m in _union_members(item)]
+    return [annotation]
+
+
+def _bodies_holding(node: ast.AST, child: ast.AST) -> list[list[ast.stmt]]:
+    """The statement lists of ``node`` that contain ``child`` itself."""
+    out = []
+    for name in ("body", "orelse", "finalbody"):
+        value = getattr(node, name, None)
+        if isinstance(value, list) and any(s is child for s in value):
+            out.append(value)
+    return out
 
 
 def _informative(bindings: list[Binding]) -> list[Binding]:
