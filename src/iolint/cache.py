@@ -81,9 +81,19 @@ class ResultCache:
             return None
         return cls(directory, code_fingerprint())
 
-    def key(self, data: bytes, display_path: str, settings: Settings, codes: frozenset[str]) -> str:
+    def key(
+        self,
+        data: bytes,
+        display_path: str,
+        settings: Settings,
+        codes: frozenset[str],
+        facts: str = "",
+    ) -> str:
+        """``facts`` is the digest of the project facts the file was linted with (its slice
+        of the project index): when another module's exported facts change, so does it."""
         h = hashlib.sha256()
-        for part in (self.code, display_path, repr(settings), ",".join(sorted(codes))):
+        parts = (self.code, display_path, repr(settings), ",".join(sorted(codes)), facts)
+        for part in parts:
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\0")
         h.update(data)

@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Callable, TypeVar, cast
 
 from iolint.diagnostics import Position
+from iolint.model.index import ProjectFacts, absolute_module
 from iolint.model.kinds import (
     FD,
     FD_FACTORIES,
@@ -34,7 +35,14 @@ from iolint.model.library import (
     STREAM_SOCKET_FACTORIES,
     STREAM_SOCKET_FACTORY_METHODS,
 )
-from iolint.model.scopes import FUNCTION_NODES, Binding, Scope, build_index, dotted_name
+from iolint.model.scopes import (
+    FUNCTION_NODES,
+    Binding,
+    Scope,
+    build_index,
+    dotted_name,
+    walk_local,
+)
 from iolint.model.source import SourceText
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -50,10 +58,25 @@ def _pos_key(node: ast.AST) -> tuple[int, int]:
 class ModuleModel:
     """Semantic facts of one module, computed once and shared by every rule."""
 
-    def __init__(self, tree: ast.Module, source: SourceText, path: str = "<stdin>") -> None:
+    def __init__(
+        self,
+        tree: ast.Module,
+        source: SourceText,
+        path: str = "<stdin>",
+        *,
+        module: str | None = None,
+        is_package: bool = False,
+        project: ProjectFacts | None = None,
+    ) -> None:
         self.tree = tree
         self.source = source
         self.path = path
+        # The module's dotted name and the facts of the project modules it imports
+        # (model/index.py); without them the model knows this module only.
+        self.module = module or "__main__"
+        self.is_package = is_package
+        self.project = project
+        self._returns_in_progress: set[int] = set()
         index = build_index(tree)
         self.module_scope = index.module_scope
         self._scope_of = index.scope_of_node
@@ -229,7 +252,12 @@ class ModuleModel:
         if isinstance(expr, ast.Name):
             bindings = self.bindings_of(expr.id, expr)
             if bindings is None:
-                return f"builtins.{expr.id}" if expr.id in _BUILTIN_NAMES else None
+                if expr.id in _BUILTIN_NAMES:
+                    return f"builtins.{expr.id}"
+                # ``from helpers import *``: what the project module exports under that name
+                if self.project is not None and self._star_imports:
+                    return self.project.star_import(self._star_imports, expr.id)
+                return None
             names = {b.qualname if b.kind == "import" else None for b in bindings}
             if len(names) == 1:
                 return names.pop()
@@ -238,6 +266,41 @@ class ModuleModel:
             base = self.qualname(expr.value)
             return f"{base}.{expr.attr}" if base else None
         return None
+
+    @cached_property
+    def _star_imports(self) -> tuple[str, ...]:
+        return tuple(
+            m
+            for stmt in self.tree.body
+            if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names)
+            for m in [absolute_module(self.module, self.is_package, stmt)]
+            if m is not None
+        )
+
+    def project_qualname(self, expr: ast.AST) -> str | None:
+        """The qualified name of a project definition: what :meth:`qualname` gives through
+        absolute imports, a relative import made absolute, or this module's own top-level
+        function or class (``pkg.mod.helper``)."""
+        q = self.qualname(expr)
+        if q is not None or not isinstance(expr, ast.Name):
+            return q
+        bindings = self.bindings_of(expr.id, expr) or []
+        if len(bindings) != 1:
+            return None
+        node = bindings[0].node
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = absolute_module(self.module, self.is_package, node)
+            for alias in node.names:
+                if (alias.asname or alias.name) == expr.id and base is not None:
+                    return f"{base}.{alias.name}"
+            return None
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if self.scope_of(node) is self.module_scope or node in self.tree.body:
+                return f"{self.module}.{node.name}"
+        return None
+
+    def class_qualname(self, base: ast.expr) -> str | None:
+        return self.project_qualname(base)
 
     def call_qualname(self, call: ast.Call) -> str | None:
         return self.qualname(call.func)
@@ -397,6 +460,20 @@ class ModuleModel:
                 return ObjKind(Category.FILE, raw=True, mode="rb", origin=call)
             if q in TEMP_FILE_FACTORIES:
                 return file_kind(call, mode_pos=0, buffering_pos=1, temp=True)
+            if q is not None and self.project is not None:
+                found = self.project.function_kind(q)
+                if found is not None:
+                    return found
+            local = self._local_callee(func)
+            if local is not None:
+                return self._return_kind(local, seen)
+            if q is None and self.project is not None:
+                pq = self.project_qualname(func)
+                if pq is not None:
+                    return self.project.function_kind(pq)
+            inherited = self._inherited_method_kind(func)
+            if inherited is not None:
+                return inherited
             if isinstance(func, ast.Attribute) and q is None:
                 receiver = self._kind(func.value, seen)
                 if func.attr == "fileno" and not call.args:
@@ -429,6 +506,124 @@ class ModuleModel:
             receiver = self._kind(func.value, seen)
             if receiver is not None and receiver.category is Category.SOCKET:
                 return ObjKind(Category.SOCKET, origin=call)
+        return None
+
+    # ----------------------------------------------------------------- functions
+    def return_kind(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> ObjKind | None:
+        """The kind every ``return`` of ``func`` gives (or its return annotation names)."""
+        return self._return_kind(func, frozenset())
+
+    def _return_kind(self, func: ast.AST, seen: frozenset[int]) -> ObjKind | None:
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        annotated = self._annotation_kind(func.returns)
+        if annotated is not None:
+            return annotated
+        if id(func) in self._returns_in_progress:
+            return None  # recursion
+        self._returns_in_progress.add(id(func))
+        try:
+            values = [
+                n.value
+                for n in walk_local(func.body)
+                if isinstance(n, ast.Return) and n.value is not None
+            ]
+            if not values or any(
+                isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_local(func.body)
+            ):
+                return None
+            return self._agree([self._kind(v, seen) for v in values])
+        finally:
+            self._returns_in_progress.discard(id(func))
+
+    def _local_callee(self, func: ast.expr) -> ast.AST | None:
+        """The function a call runs when the model can name it in this module: a top-level
+        ``def`` called by name, or ``self.method()`` of the enclosing class or of a base
+        class defined in this module."""
+        if isinstance(func, ast.Name):
+            bindings = self.bindings_of(func.id, func) or []
+            if len(bindings) == 1 and isinstance(
+                bindings[0].node, (ast.FunctionDef, ast.AsyncFunctionDef)
+            ):
+                return bindings[0].node
+            return None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            cls, self_name = self._enclosing_method_class(func)
+            if cls is None or func.value.id != self_name:
+                return None
+            for current in self._local_class_chain(cls):
+                for stmt in current.body:
+                    if (
+                        isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))
+                        and stmt.name == func.attr
+                    ):
+                        return stmt if not _is_static(stmt) else None
+        return None
+
+    def _local_class_chain(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
+        """``cls`` and its bases defined in this module, nearest first."""
+        out: list[ast.ClassDef] = []
+        pending = [cls]
+        while pending and len(out) < 20:
+            current = pending.pop(0)
+            if any(current is c for c in out):
+                continue
+            out.append(current)
+            for base in current.bases:
+                if isinstance(base, ast.Name):
+                    local = self._module_class(base.id)
+                    if local is not None:
+                        pending.append(local)
+        return out
+
+    def _project_bases(self, cls: ast.ClassDef) -> list[str]:
+        """Qualified names of the bases of ``cls`` (and of its local bases) that live in
+        other modules of the project."""
+        out: list[str] = []
+        for current in self._local_class_chain(cls):
+            for base in current.bases:
+                if isinstance(base, ast.Name) and self._module_class(base.id) is not None:
+                    continue
+                q = self.project_qualname(base)
+                if q is not None:
+                    out.append(q)
+        return out
+
+    def _inherited_method_kind(self, func: ast.expr) -> ObjKind | None:
+        """``self.connect()`` where ``connect`` comes from a base class in another module."""
+        if self.project is None or not isinstance(func, ast.Attribute):
+            return None
+        if not isinstance(func.value, ast.Name):
+            return None
+        cls, self_name = self._enclosing_method_class(func)
+        if cls is None or func.value.id != self_name:
+            return None
+        for base in self._project_bases(cls):
+            found = self.project.member_kind(base, func.attr, method=True)
+            if found is not None:
+                return found
+        return None
+
+    def fsynced_parameter(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
+        """The position of the parameter ``func`` fsyncs (``os.fsync(f.fileno())``,
+        ``os.fsync(fd)``, ``os.fsync(getattr(f, "fileobj", f).fileno())``), else None."""
+        params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+        for node in walk_local(func.body):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            if self.call_qualname(node) not in ("os.fsync", "os.fdatasync"):
+                continue
+            target = node.args[0]
+            if (
+                isinstance(target, ast.Call)
+                and isinstance(target.func, ast.Attribute)
+                and target.func.attr == "fileno"
+            ):
+                target = target.func.value
+            if isinstance(target, ast.Call) and self.call_qualname(target) == "builtins.getattr":
+                target = target.args[-1] if target.args else target
+            if isinstance(target, ast.Name) and target.id in params:
+                return params.index(target.id)
         return None
 
     def _is_datagram(self, call: ast.Call) -> bool:
@@ -487,8 +682,31 @@ class ModuleModel:
         if not values:
             if expr.attr in self._handler_socket_attributes(cls):
                 return ObjKind(Category.SOCKET)
-            return None
+            return self._base_attribute_kind(cls, expr.attr, seen)
         return self._agree([self._binding_kind(b, seen) for b in _informative(values)])
+
+    def own_attribute_kind(self, cls: ast.ClassDef, attr: str) -> ObjKind | None:
+        """The kind of ``self.<attr>`` from the assignments in ``cls`` itself."""
+        values = self.class_attributes(cls).get(attr)
+        if not values:
+            return None
+        return self._agree([self._binding_kind(b, frozenset()) for b in _informative(values)])
+
+    def _base_attribute_kind(
+        self, cls: ast.ClassDef, attr: str, seen: frozenset[int]
+    ) -> ObjKind | None:
+        """``self.<attr>`` assigned in a base class or mixin: in this module, or in another
+        module of the project (from the index)."""
+        for base in self._local_class_chain(cls)[1:]:
+            values = self.class_attributes(base).get(attr)
+            if values:
+                return self._agree([self._binding_kind(b, seen) for b in _informative(values)])
+        if self.project is not None:
+            for q in self._project_bases(cls):
+                found = self.project.member_kind(q, attr, method=False)
+                if found is not None:
+                    return found
+        return None
 
     def _handler_socket_attributes(self, cls: ast.ClassDef) -> frozenset[str]:
         """Attributes a request-handler base class fills with the connected stream socket
