@@ -391,11 +391,7 @@ def _platforms_of_call(source: str, name: str) -> frozenset[str]:
     source = textwrap.dedent(source)
     tree = ast.parse(source)
     model = ModuleModel(tree, SourceText(source))
-    call = next(
-        c
-        for c in model.calls
-        if isinstance(c.func, ast.Name) and c.func.id == name
-    )
+    call = next(c for c in model.calls if isinstance(c.func, ast.Name) and c.func.id == name)
     return reachable_platforms(model, call)
 
 

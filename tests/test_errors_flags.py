@@ -333,7 +333,7 @@ def test_io404_fix_uses_a_name_the_function_does_not_use() -> None:
         """,
         "IO404",
     )
-    assert "with open(p, \"w\") as fh:\n        json.dump(obj, fh)\n" in fixed
+    assert 'with open(p, "w") as fh:\n        json.dump(obj, fh)\n' in fixed
     assert lint(fixed, ["IO404"]) == []
 
 
@@ -348,7 +348,7 @@ def test_io404_fix_serializer_is_safe_and_assignment_kept() -> None:
     """
     fixed, found = _fixed(src, "IO404")
     assert [d.fix.applicability for d in found] == [Applicability.SAFE] * 2  # type: ignore[union-attr]
-    assert "    with open(p, \"a\") as f:\n        n = f.write(x)\n" in fixed
+    assert '    with open(p, "a") as f:\n        n = f.write(x)\n' in fixed
     ast.parse(fixed)
     assert lint(fixed, ["IO404"]) == []
 
@@ -373,7 +373,7 @@ def test_io404_fix_module_level_fresh_name() -> None:
         """,
         "IO404",
     )
-    assert "with open(f, \"w\") as f2:\n    f2.write(\"x\")\n" in fixed
+    assert 'with open(f, "w") as f2:\n    f2.write("x")\n' in fixed
 
 
 def test_io404_fix_multiline_statement_reindented() -> None:

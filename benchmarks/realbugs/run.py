@@ -106,18 +106,26 @@ def resolve(gitdir: Path, rev: str) -> str:
 
 
 def extract(gitdir: Path, rev: str, file: str, dest: Path) -> Path:
-    """Extract the directory holding `file` at `rev` (its Python files) into `dest`."""
+    """Extract the Python files of the top-level directory holding `file` at `rev` (the
+    whole tree for a file at the top) into `dest`, and mark `dest` as a project root so that
+    iolint's project index sees the file's neighbours."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    folder = str(PurePosixPath(file).parent)
-    spec = [folder] if folder != "." else []
-    archive = git(gitdir, "archive", "--format=tar", rev, *spec)
+    parts = PurePosixPath(file).parts
+    spec = [parts[0]] if len(parts) > 1 else []
+    try:
+        archive = git(gitdir, "archive", "--format=tar", rev, *spec)
+    except subprocess.CalledProcessError:
+        # A snapshot may lack large blobs elsewhere in the tree: the file's own directory.
+        archive = git(gitdir, "archive", "--format=tar", rev, str(PurePosixPath(file).parent))
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         members = [
             m for m in tar.getmembers() if m.isfile() and (m.name.endswith(".py") or m.name == file)
         ]
         tar.extractall(dest, members=members, filter="data")
+    if not any((dest / m).exists() for m in ("pyproject.toml", "setup.cfg", "setup.py")):
+        (dest / "setup.cfg").write_text("", encoding="utf-8")
     return dest / file
 
 
@@ -191,10 +199,10 @@ def run(args: argparse.Namespace) -> int:
             continue
         targets[bug.id] = (buggy, fixed)
 
-    trees_before = sorted({scratch / i / "buggy" for i in targets})
-    trees_after = sorted({scratch / i / "fixed" for i, (_, fixed) in targets.items() if fixed})
-    before = by_file(lint(iolint, trees_before, args.strict))
-    after = by_file(lint(iolint, trees_after, args.strict))
+    files_before = sorted({buggy for buggy, _ in targets.values()})
+    files_after = sorted({fixed for _, fixed in targets.values() if fixed and fixed.exists()})
+    before = by_file(lint(iolint, files_before, args.strict))
+    after = by_file(lint(iolint, files_after, args.strict))
 
     for outcome in outcomes:
         if outcome.bug.id not in targets:
@@ -224,9 +232,7 @@ def run(args: argparse.Namespace) -> int:
             good_paths[good.id] = extract(gitdir, rev, good.file, scratch / "good" / good.id)
         except (FileNotFoundError, subprocess.CalledProcessError, KeyError) as exc:
             good_results.append((good, f"not available: {exc}"))
-    good_findings = by_file(
-        lint(iolint, sorted({scratch / "good" / i for i in good_paths}), args.strict)
-    )
+    good_findings = by_file(lint(iolint, sorted(good_paths.values()), args.strict))
     for good in goods:
         if good.id in good_paths:
             good_results.append((good, good_findings.get(str(good_paths[good.id].resolve()), [])))

@@ -229,8 +229,62 @@ class ModuleModel:
                 scope = self.scope_of(parent)
                 if not scope.is_function or target.id in scope.declared_global:
                     return False
-                return not scope.is_read(target.id) and "locals" not in scope.loads
+                if not scope.is_read(target.id) and "locals" not in scope.loads:
+                    return True
+                return self._only_logged(target.id, parent)
+        if (
+            isinstance(parent, ast.AugAssign)
+            and parent.value is call_expr
+            and isinstance(parent.op, ast.Add)
+            and isinstance(parent.target, ast.Name)
+        ):
+            return self._summed_without_resend(call, parent.target.id, parent)
         return False
+
+    def _only_logged(self, name: str, binding: ast.stmt) -> bool:
+        """A count bound to ``name`` whose every later read is an argument of a logging call:
+        nobody acts on a short count. Only in straight-line
+        code: in a loop an earlier read may see it on the next round, and a nested function
+        may read it at any time."""
+        scope = self.scope_of(binding)
+        if self.enclosing_loops(binding) or any(
+            name in child.loads for child in scope.iter_descendants() if child is not scope
+        ):
+            return False
+        uses = self.uses_after(name, binding)
+        return bool(uses) and all(self._in_logging_call(use) for use in uses)
+
+    def _in_logging_call(self, node: ast.AST) -> bool:
+        for anc in self.ancestors(node):
+            if isinstance(anc, ast.stmt):
+                return False
+            if isinstance(anc, ast.Call):
+                if self.call_qualname(anc) == "builtins.print":
+                    return True
+                func = anc.func
+                if isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS:
+                    receiver = (dotted_name(func.value) or "").lower()
+                    if "log" in receiver:
+                        return True
+        return False
+
+    def _summed_without_resend(self, call: ast.Call, name: str, aug: ast.AugAssign) -> bool:
+        """``sent += sock.send(chunk)`` in a loop over chunks, where the payload does not
+        depend on ``sent`` (the unsent tail of each chunk is never sent again) and ``sent`` is
+        never compared with anything but zero (a sum checked against the length would detect
+        the loss)."""
+        if not self.enclosing_loops(aug) or any(
+            isinstance(n, ast.Name) and n.id == name for arg in call.args for n in ast.walk(arg)
+        ):
+            return False
+        scope = self.scope_of(aug)
+        for load in scope.loads.get(name, ()):
+            compare = self.parents.get(load)
+            if isinstance(compare, ast.Compare):
+                others = [compare.left, *compare.comparators]
+                if any(o is not load and literal_int(o) != 0 for o in others):
+                    return False
+        return True
 
     # ----------------------------------------------------------------- names
     def bindings_of(self, name: str, at: ast.AST) -> list[Binding] | None:
@@ -683,6 +737,8 @@ class ModuleModel:
             if expr.attr in self._handler_socket_attributes(cls):
                 return ObjKind(Category.SOCKET)
             return self._base_attribute_kind(cls, expr.attr, seen)
+        # ``self.sock = ctx.wrap_socket(self.sock)`` keeps the kind of the other bindings.
+        values = [b for b in values if not _rewraps(b, expr.attr)] or values
         return self._agree([self._binding_kind(b, seen) for b in _informative(values)])
 
     def own_attribute_kind(self, cls: ast.ClassDef, attr: str) -> ObjKind | None:
@@ -785,6 +841,26 @@ class ModuleModel:
 
     def _inside(self, node: ast.AST, container: ast.AST) -> bool:
         return any(a is container for a in self.ancestors(node))
+
+
+def _rewraps(binding: Binding, attr: str) -> bool:
+    """``self.<attr> = <x>.wrap_socket(self.<attr>, ...)``: the attribute wrapped in SSL."""
+    value = binding.value
+    if not isinstance(value, ast.Call) or not value.args:
+        return False
+    name = dotted_name(value.func) or ""
+    first = value.args[0]
+    return (
+        name.rsplit(".", 1)[-1] == "wrap_socket"
+        and isinstance(first, ast.Attribute)
+        and first.attr == attr
+        and isinstance(first.value, ast.Name)
+    )
+
+
+_LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "trace"}
+)
 
 
 def _raw_open_keywords(call: ast.Call) -> bool:
