@@ -13,6 +13,7 @@ documentation:
 - asyncio: ``loop.sock_recv(sock, n)`` and ``StreamReader.read(n)`` return at most ``n``
   bytes as soon as any are available (``b""`` at EOF); ``StreamReader.readexactly(n)`` is the
   fix. ``loop.sock_sendall``, transports and ``StreamWriter.drain()`` write everything.
+- telnetlib: ``Telnet.get_socket()`` returns the connected TCP socket.
 - socketserver: in a ``BaseRequestHandler`` of a TCP server, ``self.request`` is the
   connected stream socket; ``StreamRequestHandler`` also names it ``self.connection``. (On a
   UDP server ``self.request`` is a ``(data, socket)`` tuple, which has no ``send``/``recv``,
@@ -41,6 +42,12 @@ STREAM_SOCKET_FACTORY_METHODS: dict[str, str] = {
     "open_channel": "paramiko Transport.open_channel returns a Channel",
     "open_session": "paramiko Transport.open_session returns a Channel",
     "invoke_shell": "paramiko SSHClient.invoke_shell returns a Channel",
+}
+
+# (Constructor, method) pairs: the method returns the stream socket of an object made by the
+# constructor.
+SOCKET_OF_OBJECT: dict[tuple[str, str], str] = {
+    ("telnetlib.Telnet", "get_socket"): "telnetlib: Telnet.get_socket() is the TCP socket",
 }
 
 # Calls whose annotations or results name an asyncio stream reader.
@@ -110,6 +117,7 @@ __all__ = [
     "EXECUTOR_METHODS",
     "HANDLER_SOCKET_ATTRIBUTES",
     "SHORT_READS",
+    "SOCKET_OF_OBJECT",
     "STREAM_READER_TUPLES",
     "STREAM_READER_TYPES",
     "STREAM_SOCKET_FACTORIES",

@@ -30,6 +30,7 @@ from iolint.model.kinds import (
 from iolint.model.library import (
     DATAGRAM_HANDLERS,
     HANDLER_SOCKET_ATTRIBUTES,
+    SOCKET_OF_OBJECT,
     STREAM_READER_TUPLES,
     STREAM_READER_TYPES,
     STREAM_SOCKET_FACTORIES,
@@ -544,6 +545,9 @@ class ModuleModel:
                     return file_kind(call, mode_pos=0, buffering_pos=1, temp=False)
                 if func.attr in STREAM_SOCKET_FACTORY_METHODS:
                     return ObjKind(Category.SOCKET, origin=call)
+                maker = self._created_by(func.value)
+                if maker is not None and (maker, func.attr) in SOCKET_OF_OBJECT:
+                    return ObjKind(Category.SOCKET, origin=call)
             return None
         if q in SOCKET_TUPLES and index in SOCKET_TUPLES[q]:
             return ObjKind(Category.SOCKET, origin=call)
@@ -561,6 +565,23 @@ class ModuleModel:
             if receiver is not None and receiver.category is Category.SOCKET:
                 return ObjKind(Category.SOCKET, origin=call)
         return None
+
+    def _created_by(self, expr: ast.expr) -> str | None:
+        """The qualified name of the call that made ``expr``'s object, when every binding
+        of the name (or of ``self.<attr>``) agrees: ``self.tn = telnetlib.Telnet(host)``."""
+        if isinstance(expr, ast.Call):
+            return self.call_qualname(expr)
+        values: list[ast.expr | None] = []
+        if isinstance(expr, ast.Name):
+            bindings = self.bindings_of(expr.id, expr) or []
+            values = [b.value if b.kind == "assign" and b.index is None else None for b in bindings]
+        elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            cls, self_name = self._enclosing_method_class(expr)
+            if cls is None or expr.value.id != self_name:
+                return None
+            values = [b.value for b in _informative(self.class_attributes(cls).get(expr.attr, []))]
+        makers = {self.call_qualname(v) if isinstance(v, ast.Call) else None for v in values}
+        return makers.pop() if len(makers) == 1 else None
 
     # ----------------------------------------------------------------- functions
     def return_kind(self, func: ast.FunctionDef | ast.AsyncFunctionDef) -> ObjKind | None:
