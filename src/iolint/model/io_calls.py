@@ -92,7 +92,7 @@ def classify_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
     name = method_name(call)
     receiver = receiver_of(call)
     if name is None or receiver is None:
-        return None
+        return _wrapped_read(model, call) if isinstance(call.func, ast.Name) else None
     if name in ("recv", "recv_into") and is_socket_like_read(model, call):
         into = name == "recv_into"
         return ReadCall(
@@ -121,7 +121,60 @@ def classify_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
                 receiver,
                 kind,
             )
-    return None
+    return _wrapped_read(model, call)
+
+
+def read_wrapper_names(model: ModuleModel) -> tuple[str, ...]:
+    """Names of this module's thin read wrappers (see :func:`_wrapped_read`)."""
+    return model.fact(_read_wrappers)
+
+
+def _read_wrappers(model: ModuleModel) -> tuple[str, ...]:
+    names = []
+    for node in model.nodes(ast.FunctionDef, ast.AsyncFunctionDef):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _wrapper_body(model, node):
+            names.append(node.name)
+    return tuple(sorted(set(names)))
+
+
+def _wrapper_body(model: ModuleModel, func: ast.AST) -> tuple[ReadCall, int] | None:
+    """``def recv(self, n): return self.sock.recv(n)``: the read it returns and the position
+    (among the call's arguments, ``self`` excluded) of the parameter that gives its size."""
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    body = [
+        s for s in func.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return None
+    inner = body[0].value
+    if not isinstance(inner, ast.Call):
+        return None
+    read = classify_read(model, inner)
+    if read is None or not read.returns_bytes or not inner.args:
+        return None
+    # The size: os.read(fd, n)/os.pread(fd, n, offset) take it second, recv(n)/read(n) first.
+    size = call_arg(inner, 1) if read.label.startswith("os.") else inner.args[0]
+    params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+    if isinstance(model.parent(func), ast.ClassDef):
+        params = params[1:]
+    if not isinstance(size, ast.Name) or size.id not in params:
+        return None
+    return read, params.index(size.id)
+
+
+def _wrapped_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
+    """A call of a thin wrapper around a short read, in this module: its result is as short
+    as the read it returns (``self._recv(4)`` where ``_recv`` returns ``self.sock.recv(n)``)."""
+    callee = model.local_callee(call.func)
+    found = _wrapper_body(model, callee) if callee is not None else None
+    if found is None:
+        return None
+    read, position = found
+    if position >= len(call.args) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    # Its result is the read's: ``recv_exact()`` ... named after the wrapper at the call.
+    return ReadCall(call, f"{getattr(callee, 'name', 'wrapper')}()", True, None, None, None)
 
 
 def _library_read(
@@ -267,6 +320,7 @@ __all__ = [
     "literal_int",
     "mentions_msg_waitall",
     "method_name",
+    "read_wrapper_names",
     "receiver_of",
     "stream_socket_send",
     "write_count_call",

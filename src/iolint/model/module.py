@@ -611,6 +611,10 @@ class ModuleModel:
         finally:
             self._returns_in_progress.discard(id(func))
 
+    def local_callee(self, func: ast.expr) -> ast.AST | None:
+        """The ``def`` a call of ``func`` runs, when it is in this module (see below)."""
+        return self._local_callee(func)
+
     def _local_callee(self, func: ast.expr) -> ast.AST | None:
         """The function a call runs when the model can name it in this module: a top-level
         ``def`` called by name, or ``self.method()`` of the enclosing class or of a base

@@ -24,6 +24,7 @@ from iolint.model.io_calls import (
     is_single_byte,
     mentions_msg_waitall,
     method_name,
+    read_wrapper_names,
     receiver_of,
     stream_socket_send,
     write_count_call,
@@ -393,7 +394,7 @@ class ShortReadAssumed(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
-        for call in model.calls_named(*READ_CALL_NAMES):
+        for call in model.calls_named(*READ_CALL_NAMES, *read_wrapper_names(model)):
             read = classify_read(model, call)
             if read is None or (method_name(call) == "recv" and mentions_msg_waitall(model, call)):
                 continue
@@ -468,7 +469,7 @@ class EofNotHandled(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
-        for call in model.calls_named(*READ_CALL_NAMES):
+        for call in model.calls_named(*READ_CALL_NAMES, *read_wrapper_names(model)):
             read = classify_read(model, call)
             if read is None or _expected_to_raise(model, call):
                 continue
