@@ -170,7 +170,7 @@ def _wrapped_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
     found = _wrapper_body(model, callee) if callee is not None else None
     if found is None:
         return None
-    read, position = found
+    _, position = found
     if position >= len(call.args) or any(isinstance(a, ast.Starred) for a in call.args):
         return None
     # Its result is the read's: ``recv_exact()`` ... named after the wrapper at the call.
