@@ -12,8 +12,9 @@ import pytest
 
 from iolint.cache import ResultCache
 from iolint.cli import main
+from iolint.config import ConfigResolver
 from iolint.model.index import ProjectIndex, module_name
-from iolint.runner import project_context
+from iolint.runner import cached_result
 
 MIXIN = """\
 import socket
@@ -206,22 +207,21 @@ def test_a_change_to_a_module_reaches_exactly_its_dependents(
     cache = ResultCache.for_root(root)
     assert cache is not None
     assert list((cache.directory / "index").glob("*.json"))
+    client, unrelated = root / "pkg" / "client.py", root / "pkg" / "unrelated.py"
+    settings = ConfigResolver().for_path(client)
+    assert cached_result(client, settings, cache) is not None
+    assert cached_result(unrelated, settings, cache) is not None
 
-    def digest(name: str) -> str:
-        path = root / "pkg" / name
-        context = project_context(path, path.read_bytes(), cache)
-        assert context is not None
-        return context.digest
-
-    before = {name: digest(name) for name in ("client.py", "unrelated.py")}
     (root / "pkg" / "connection.py").write_text(DATAGRAM_MIXIN)
-    after = {name: digest(name) for name in ("client.py", "unrelated.py")}
-    assert before["client.py"] != after["client.py"]
-    assert before["unrelated.py"] == after["unrelated.py"]
-    # The warm run must not serve the stale result of client.py from the result cache.
+    # The client read the mixin's facts: its entry no longer holds. The other file did not.
+    assert cached_result(client, settings, cache) is None
+    assert cached_result(unrelated, settings, cache) is not None
     found = _findings(root, capsys)
     assert not [f for f in found if f[0] == "client.py"]
     assert ("unrelated.py", 5, "IO101") in found
+    # A change that leaves the mixin's facts as they were keeps the client's entry valid.
+    (root / "pkg" / "connection.py").write_text(DATAGRAM_MIXIN + "\n# a comment\n")
+    assert cached_result(client, settings, cache) is not None
 
 
 def test_module_outside_any_project_lints_with_its_own_facts(

@@ -58,6 +58,9 @@ def code_fingerprint() -> str:
 class CachedResult:
     diagnostics: tuple[Diagnostic, ...]
     parse_error: ParseError | None
+    # The project modules the lint consulted, with the digest of their facts then: the
+    # result is valid only while each still has those facts (model/index.py).
+    dependencies: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,19 +84,9 @@ class ResultCache:
             return None
         return cls(directory, code_fingerprint())
 
-    def key(
-        self,
-        data: bytes,
-        display_path: str,
-        settings: Settings,
-        codes: frozenset[str],
-        facts: str = "",
-    ) -> str:
-        """``facts`` is the digest of the project facts the file was linted with (its slice
-        of the project index): when another module's exported facts change, so does it."""
+    def key(self, data: bytes, display_path: str, settings: Settings, codes: frozenset[str]) -> str:
         h = hashlib.sha256()
-        parts = (self.code, display_path, repr(settings), ",".join(sorted(codes)), facts)
-        for part in parts:
+        for part in (self.code, display_path, repr(settings), ",".join(sorted(codes))):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\0")
         h.update(data)
@@ -112,7 +105,8 @@ class ResultCache:
             diagnostics = tuple(_diagnostic_from(d) for d in entry["diagnostics"])
             pe = entry["parse_error"]
             parse_error = None if pe is None else ParseError(str(pe[0]), int(pe[1]), int(pe[2]))
-            return CachedResult(diagnostics, parse_error)
+            dependencies = tuple((str(n), str(d)) for n, d in entry.get("dependencies", []))
+            return CachedResult(diagnostics, parse_error, dependencies)
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             return None
 
@@ -124,6 +118,7 @@ class ResultCache:
             "key": key,
             "diagnostics": [_diagnostic_to(d) for d in result.diagnostics],
             "parse_error": None if pe is None else [pe.message, pe.line, pe.column],
+            "dependencies": [list(d) for d in result.dependencies],
         }
         payload = json.dumps(entry, separators=(",", ":")).encode("utf-8", "surrogatepass")
         tmp: str | None = None

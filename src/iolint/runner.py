@@ -12,8 +12,15 @@ from typing import Any
 from iolint.cache import CachedResult, ResultCache
 from iolint.config import Settings
 from iolint.diagnostics import Diagnostic, ParseError
-from iolint.engine import lint_text, parse, triggered
-from iolint.model.index import INDEX_DIR_NAME, ProjectFacts, find_root, module_name, shared_index
+from iolint.engine import lint_text
+from iolint.model.index import (
+    INDEX_DIR_NAME,
+    ProjectFacts,
+    ProjectIndex,
+    find_root,
+    module_name,
+    shared_index,
+)
 from iolint.model.source import DecodedSource, DecodeError, decode_source
 from iolint.registry import all_rules
 from iolint.rules.base import Rule
@@ -64,42 +71,31 @@ def rules_for(
 
 @dataclass(frozen=True)
 class ProjectContext:
-    """Where a file sits in its project: its module name and the facts it may read."""
+    """Where a file sits in its project: its module name and the facts of the other modules
+    (looked up lazily, and recorded, while the file is linted)."""
 
     facts: ProjectFacts | None = None
     module: str | None = None
     is_package: bool = False
+    index: ProjectIndex | None = None
 
-    @property
-    def digest(self) -> str:
-        return self.facts.digest() if self.facts is not None else ""
+    def dependencies(self) -> tuple[tuple[str, str], ...]:
+        return self.facts.dependencies() if self.facts is not None else ()
 
 
-def project_context(
-    path: Path | None,
-    data: bytes | None,
-    cache: ResultCache | None,
-    *,
-    tree: ast.Module | None = None,
-    derive: bool = True,
-) -> ProjectContext | None:
-    """The project facts of ``path`` from the index of its project (the closest directory
-    with a ``pyproject.toml``, ``setup.cfg``, ``setup.py`` or VCS directory), cached beside
-    the result cache; an empty context for a file outside any project. None when
-    ``derive`` is False and the index has not seen the file yet."""
-    if path is None or data is None:
+def project_context(path: Path | None, cache: ResultCache | None) -> ProjectContext:
+    """The project of ``path``: the closest directory above it with a ``pyproject.toml``,
+    ``setup.cfg``, ``setup.py`` or VCS directory; its index is cached beside the result
+    cache. A file outside any project (or stdin) is linted with its own facts only."""
+    if path is None:
         return ProjectContext()
+    name, is_package = module_name(path)
     root = find_root(path)
     if root is None:
-        name, is_package = module_name(path)
         return ProjectContext(None, name, is_package)
     index_dir = cache.directory / INDEX_DIR_NAME if cache is not None else None
     index = shared_index(root, index_dir)
-    own = index.imports_of(path, data, tree, derive=derive)
-    if own is None:
-        return None
-    name, is_package = module_name(path)
-    return ProjectContext(index.slice_for(own), name, is_package)
+    return ProjectContext(index.lookups(), name, is_package, index)
 
 
 def lint_source(
@@ -114,8 +110,7 @@ def lint_source(
 ) -> FileResult:
     rules = rules_for(settings, path, enabled)
     if context is None:
-        context = project_context(path, text.encode("utf-8", "surrogatepass"), None)
-    assert context is not None
+        context = project_context(path, None)
     if isinstance(tree, ParseError):
         return FileResult(display_path, parse_error=tree, source=text)
     result = lint_text(
@@ -153,53 +148,26 @@ def _read(path: Path) -> bytes | FileResult:
         )
 
 
-def _context_for(
-    path: Path,
-    data: bytes,
-    text: str,
-    settings: Settings,
-    enabled: frozenset[str],
-    cache: ResultCache | None,
-    *,
-    derive: bool,
-) -> tuple[ProjectContext | None, ast.Module | ParseError | None]:
-    """The project context of a file and, when it had to be parsed for it, its tree. A file
-    that triggers no rule has no findings whatever the project says: it needs no facts (and
-    its cache key none)."""
-    if not triggered(text, rules_for(settings, path, enabled)):
-        return ProjectContext(), None
-    tree: ast.Module | ParseError | None = None
-    if derive:
-        tree = parse(text, str(path))
-    context = project_context(
-        path,
-        data,
-        cache,
-        tree=tree if isinstance(tree, ast.Module) else None,
-        derive=derive,
-    )
-    return context, tree
-
-
 def cached_result(path: Path, settings: Settings, cache: ResultCache) -> FileResult | None:
     """The result of linting ``path`` as it is now, if the cache holds it."""
     data = _read(path)
     if isinstance(data, FileResult):
         return None
     display = str(path)
+    hit = cache.get(cache.key(data, display, settings, settings.enabled_codes(path)))
+    if hit is None or not _valid_in(hit, path, cache):
+        return None
     decoded = _decode(data, display)
     if isinstance(decoded, FileResult):
         return None
-    enabled = settings.enabled_codes(path)
-    # Only files the index has already seen can have a cached result: deriving facts here,
-    # in the main process, would serialize the work the workers share.
-    context, _ = _context_for(path, data, decoded.text, settings, enabled, cache, derive=False)
-    if context is None:
-        return None
-    hit = cache.get(cache.key(data, display, settings, enabled, context.digest))
-    if hit is None:
-        return None
     return FileResult(display, hit.diagnostics, hit.parse_error, source=decoded.text)
+
+
+def _valid_in(hit: CachedResult, path: Path, cache: ResultCache) -> bool:
+    if not hit.dependencies:
+        return True
+    index = project_context(path, cache).index
+    return index is not None and index.current(hit.dependencies)
 
 
 def process_path(
@@ -213,38 +181,38 @@ def process_path(
 ) -> FileResult:
     """Lint (or fix) one file. With ``cache``, a lint result is looked up by the exact bytes
     read here and stored under them, so an entry always describes the content it was
-    computed from, even if the file changes meanwhile. Fixing never uses the cache. The key
-    also holds the digest of the project facts the file reads (model/index.py)."""
+    computed from, even if the file changes meanwhile; it also records the project modules
+    the lint consulted (model/index.py) and is used only while their facts are unchanged.
+    Fixing never uses the cache."""
     display = str(path)
     data = _read(path)
     if isinstance(data, FileResult):
         return data
-    decoded = _decode(data, display)
-    if isinstance(decoded, FileResult):
-        return decoded
     if fix:
+        decoded = _decode(data, display)
+        if isinstance(decoded, FileResult):
+            return decoded
         return fix_source(
             decoded, display, settings, path, data=data, write=not diff_only, unsafe=unsafe
         )
     enabled = settings.enabled_codes(path)
-    context, tree = _context_for(path, data, decoded.text, settings, enabled, cache, derive=True)
-    assert context is not None
-    key = cache.key(data, display, settings, enabled, context.digest) if cache else None
+    key = cache.key(data, display, settings, enabled) if cache is not None else None
     hit = cache.get(key) if cache is not None and key is not None else None
+    if hit is not None and cache is not None and not _valid_in(hit, path, cache):
+        hit = None
+    decoded = _decode(data, display)
+    if isinstance(decoded, FileResult):
+        return decoded
     if hit is not None:
         return FileResult(display, hit.diagnostics, hit.parse_error, source=decoded.text)
-    result = lint_source(
-        decoded.text,
-        display,
-        settings,
-        path,
-        enabled=enabled,
-        context=context,
-        tree=tree,
-    )
+    context = project_context(path, cache)
+    result = lint_source(decoded.text, display, settings, path, enabled=enabled, context=context)
     if cache is not None and key is not None and not result.internal_errors:
         # A rule crash is reported on every run until fixed, never cached away.
-        cache.put(key, CachedResult(result.diagnostics, result.parse_error))
+        cache.put(
+            key,
+            CachedResult(result.diagnostics, result.parse_error, context.dependencies()),
+        )
     return result
 
 
@@ -260,7 +228,7 @@ def fix_source(
 ) -> FileResult:
     rules = rules_for(settings, path)
     options = settings.rule_options()
-    context = project_context(path, data, None) or ProjectContext()
+    context = project_context(path, None)
     project = {
         "project": context.facts,
         "module": context.module,

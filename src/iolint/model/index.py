@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -54,8 +55,6 @@ FACT_TRIGGERS = (
     "RequestHandler",
     "import *",
 )
-# How far the slice follows bases and re-exports from a file's own imports.
-_SLICE_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -118,30 +117,55 @@ class ModuleFacts:
         )
 
     def digest(self) -> str:
-        text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        cached = self.__dict__.get("_digest")
+        if cached is None:
+            text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+            cached = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            object.__setattr__(self, "_digest", cached)
+        return str(cached)
 
 
-@dataclass(frozen=True)
+ABSENT = "absent"
+# Top-level names of the standard library (Python 3.10+; on 3.9 nothing is excluded).
+_STDLIB: frozenset[str] = frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
 class ProjectFacts:
-    """The facts one linted module may read: the modules its imports reach. Picklable and
-    small, so it travels with the file's task to a worker process."""
+    """The facts one linted module reads from the rest of its project.
 
-    modules: dict[str, ModuleFacts] = field(default_factory=dict)
+    Lookups are lazy: a module's facts are derived (or loaded from the index's cache) the
+    first time the model asks about one of its names, so linting a file costs only what it
+    uses. Every module consulted is recorded with the digest of its facts (or ``absent``):
+    that list is what the file's cached result depends on (see :meth:`ProjectIndex.current`).
+    Built from a fixed ``modules`` table (tests, or a module outside any project) it looks
+    nothing else up."""
 
-    def digest(self) -> str:
-        h = hashlib.sha256()
-        for name in sorted(self.modules):
-            h.update(name.encode("utf-8", "surrogatepass"))
-            h.update(self.modules[name].digest().encode())
-        return h.hexdigest()
+    def __init__(
+        self, modules: dict[str, ModuleFacts] | None = None, index: ProjectIndex | None = None
+    ) -> None:
+        self.modules: dict[str, ModuleFacts | None] = dict(modules or {})
+        self.index = index
+        self.consulted: dict[str, str] = {}
+
+    def _module(self, name: str) -> ModuleFacts | None:
+        if name.split(".", 1)[0] in _STDLIB:
+            return None  # a project does not define the standard library's modules
+        if name not in self.modules:
+            self.modules[name] = self.index.module_facts(name) if self.index else None
+        facts = self.modules[name]
+        if name not in self.consulted and (facts is not None or self.index is not None):
+            self.consulted[name] = facts.digest() if facts is not None else ABSENT
+        return facts
+
+    def dependencies(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted(self.consulted.items()))
 
     # ------------------------------------------------------------------ lookups
     def _split(self, qualname: str, depth: int = 0) -> tuple[ModuleFacts, str] | None:
         """The module holding ``qualname`` and the name inside it, following re-exports."""
         parts = qualname.split(".")
         for cut in range(len(parts) - 1, 0, -1):
-            module = self.modules.get(".".join(parts[:cut]))
+            module = self._module(".".join(parts[:cut]))
             if module is None:
                 continue
             rest = ".".join(parts[cut:])
@@ -201,7 +225,7 @@ class ProjectFacts:
     def star_import(self, modules: Iterable[str], name: str) -> str | None:
         """What ``name`` is in a module that did ``from m import *`` for each of ``modules``."""
         for module_name in modules:
-            module = self.modules.get(module_name)
+            module = self._module(module_name)
             if module is None:
                 continue
             if name in module.imports:
@@ -373,8 +397,7 @@ class ProjectIndex:
     def __init__(self, root: Path, cache_dir: Path | None) -> None:
         self.root = root.resolve()
         self.cache_dir = cache_dir
-        self._facts: dict[Path, tuple[str, ModuleFacts]] = {}
-        self._imports: dict[Path, tuple[str, ModuleFacts]] = {}
+        self._facts: dict[Path, tuple[str, ModuleFacts, tuple[int, int] | None]] = {}
         self._module_files: dict[str, Path | None] = {}
 
     # ------------------------------------------------------------------ files
@@ -384,14 +407,18 @@ class ProjectIndex:
         """The facts of the module in ``path`` (read unless ``data`` is given); with
         ``derive=False`` only what the disk cache already holds."""
         path = path.resolve()
+        stamp = _stamp(path) if data is None else None
+        known = self._facts.get(path)
+        if known is not None and stamp is not None and known[2] == stamp:
+            return known[1]  # unchanged since this process last read it
         if data is None:
             try:
                 data = path.read_bytes()
             except OSError:
                 return None
         digest = hashlib.sha256(data).hexdigest()
-        known = self._facts.get(path)
         if known is not None and known[0] == digest:
+            self._facts[path] = (digest, known[1], stamp)
             return known[1]
         name, is_package = module_name(path)
         facts = self._load(digest, name)
@@ -407,40 +434,7 @@ class ProjectIndex:
                 else derive_facts(text, str(path), name, is_package)
             )
             self._store(digest, facts)
-        self._facts[path] = (digest, facts)
-        return facts
-
-    def imports_of(
-        self,
-        path: Path,
-        data: bytes,
-        tree: ast.Module | None = None,
-        *,
-        derive: bool = True,
-    ) -> ModuleFacts | None:
-        """What the module in ``path`` imports (a :class:`ModuleFacts` with its imports
-        only): all a linted file needs to know to get its slice. From ``tree`` when the
-        caller has parsed the file already, else from the disk cache, else parsed here."""
-        path = path.resolve()
-        digest = hashlib.sha256(data).hexdigest()
-        known = self._imports.get(path)
-        if known is not None and known[0] == digest:
-            return known[1]
-        name, is_package = module_name(path)
-        facts = self._load(digest, name, suffix=".imports")
-        if facts is None:
-            if tree is None and not derive:
-                return None
-            if tree is None:
-                from iolint.engine import parse, read_text
-
-                text = read_text(data)
-                parsed = parse(text, str(path)) if isinstance(text, str) else None
-                tree = parsed if isinstance(parsed, ast.Module) else None
-            imports, stars = _module_imports(tree, name, is_package) if tree else ({}, ())
-            facts = ModuleFacts(name, imports, stars)
-            self._store(digest, facts, suffix=".imports")
-        self._imports[path] = (digest, facts)
+        self._facts[path] = (digest, facts, stamp)
         return facts
 
     def _entry(self, digest: str, suffix: str = "") -> Path | None:
@@ -502,57 +496,29 @@ class ProjectIndex:
         path = self.module_file(name)
         return None if path is None else self.facts_of_file(path)
 
-    def slice_for(self, own: ModuleFacts) -> ProjectFacts:
-        """The facts ``own`` may read: the project modules its imports name, then what those
-        facts point to (the modules of classes' bases, star imports, and re-exports of the
-        names ``own`` imports), a few levels deep."""
-        modules: dict[str, ModuleFacts] = {}
-        wanted = [*own.imports.values(), *(f"{m}.*" for m in own.star_imports)]
-        frontier = _prefixes([*own.imports.values(), *own.star_imports])
-        for _ in range(_SLICE_DEPTH):
-            following: set[str] = set()
-            for name in sorted(frontier):
-                if name in modules or name == own.name:
-                    continue
-                facts = self.module_facts(name)
-                if facts is None:
-                    continue
-                modules[name] = facts
-                following |= _prefixes([b for c in facts.classes.values() for b in c.bases]) | set(
-                    facts.star_imports
-                )
-            following |= _reexported(modules, wanted)
-            frontier = following - set(modules)
-        return ProjectFacts(modules)
+    def lookups(self) -> ProjectFacts:
+        """A fresh, recording view of the project for one linted file."""
+        return ProjectFacts(index=self)
+
+    def current(self, dependencies: Iterable[tuple[str, str]]) -> bool:
+        """Whether every module a cached result consulted still has the facts it had."""
+        for name, digest in dependencies:
+            facts = self.module_facts(name)
+            if (facts.digest() if facts is not None else ABSENT) != digest:
+                return False
+        return True
 
 
-def _prefixes(targets: Iterable[str]) -> set[str]:
-    """Every module prefix of the qualified names (``a.b.c`` -> ``a``, ``a.b``, ``a.b.c``)."""
-    names: set[str] = set()
-    for target in targets:
-        parts = target.split(".")
-        for cut in range(1, len(parts) + 1):
-            names.add(".".join(parts[:cut]))
-    return names
-
-
-def _reexported(modules: dict[str, ModuleFacts], wanted: list[str]) -> set[str]:
-    """Modules that names imported from a package re-export come from
-    (``from pkg import helper`` where ``pkg/__init__.py`` does ``from .impl import helper``)."""
-    out: set[str] = set()
-    for target in wanted:
-        module, _, name = target.rpartition(".")
-        facts = modules.get(module)
-        if facts is None:
-            continue
-        if name == "*":
-            out |= _prefixes(facts.imports.values())
-        elif name in facts.imports:
-            out |= _prefixes([facts.imports[name]])
-    return out
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
 
 
 __all__ = [
+    "ABSENT",
     "FACT_TRIGGERS",
     "INDEX_DIR_NAME",
     "ClassFacts",

@@ -596,20 +596,31 @@ class ModuleModel:
             return annotated
         if id(func) in self._returns_in_progress:
             return None  # recursion
+        values = self._returns.get(func)
+        # Only names, attributes, calls and subscripts can evaluate to an I/O object: a
+        # function that also returns a constant, a tuple or a computed value has no kind.
+        if not values or not all(isinstance(v, _OBJECT_EXPRESSIONS) for v in values):
+            return None
         self._returns_in_progress.add(id(func))
         try:
-            values = [
-                n.value
-                for n in walk_local(func.body)
-                if isinstance(n, ast.Return) and n.value is not None
-            ]
-            if not values or any(
-                isinstance(n, (ast.Yield, ast.YieldFrom)) for n in walk_local(func.body)
-            ):
-                return None
             return self._agree([self._kind(v, seen) for v in values])
         finally:
             self._returns_in_progress.discard(id(func))
+
+    @cached_property
+    def _returns(self) -> dict[ast.AST, list[ast.expr]]:
+        """The values each function returns, from one pass over the module's ``return``
+        statements; generators (which return a generator, not the value) are left out."""
+        out: dict[ast.AST, list[ast.expr]] = {}
+        for node in self.nodes(ast.Return):
+            func = self.enclosing_function(node)
+            if func is not None and isinstance(node, ast.Return):
+                out.setdefault(func, []).append(
+                    node.value if node.value is not None else ast.Constant(None)
+                )
+        for gen in self.nodes(ast.Yield, ast.YieldFrom):
+            out.pop(self.enclosing_function(gen), None)  # type: ignore[arg-type]
+        return out
 
     def local_callee(self, func: ast.expr) -> ast.AST | None:
         """The ``def`` a call of ``func`` runs, when it is in this module (see below)."""
@@ -768,10 +779,12 @@ class ModuleModel:
 
     def own_attribute_kind(self, cls: ast.ClassDef, attr: str) -> ObjKind | None:
         """The kind of ``self.<attr>`` from the assignments in ``cls`` itself."""
-        values = self.class_attributes(cls).get(attr)
-        if not values:
+        values = _informative(self.class_attributes(cls).get(attr, []))
+        if not values or not all(
+            isinstance(b.value, _OBJECT_EXPRESSIONS) or b.annotation is not None for b in values
+        ):
             return None
-        return self._agree([self._binding_kind(b, frozenset()) for b in _informative(values)])
+        return self._agree([self._binding_kind(b, frozenset()) for b in values])
 
     def _base_attribute_kind(
         self, cls: ast.ClassDef, attr: str, seen: frozenset[int]
@@ -882,6 +895,8 @@ def _rewraps(binding: Binding, attr: str) -> bool:
         and isinstance(first.value, ast.Name)
     )
 
+
+_OBJECT_EXPRESSIONS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript)
 
 _LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "log", "trace"}
