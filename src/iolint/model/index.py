@@ -7,13 +7,14 @@ stores a socket in ``self._socket``) and of their methods' results, the function
 their argument, and the names it imports (so that ``from helpers import *`` and re-exports
 resolve). Facts are computed from the module's ``ast`` by the same object model the rules use.
 
-Facts are derived lazily, only for the modules that a linted file imports (and for the
-modules that those facts point to: bases, re-exports), which keeps the flake8 plugin, where
-every file is a separate call, proportional to what each file uses. They are cached on disk
-by content hash (``.iolint_cache/index/<sha256>.json``), so a module is analyzed once until
-its bytes change. A linted file depends on the *slice* of the index it reads; the slice's
-digest goes into the file's result-cache key, so a change to a module re-lints exactly the
-files whose slice changed, and nothing else.
+Facts are derived lazily, the first time a linted file's analysis asks about a name of
+another module (a call of an imported function, a base class, a star import), so the flake8
+plugin, where every file is a separate call, pays only for what each file uses. They are
+cached on disk by content hash (``.iolint_cache/index/<sha256>.json``): a module is analyzed
+once until its bytes change. The modules a file consulted are recorded with the digests of
+their facts in the file's result-cache entry; the entry is used only while each of them still
+has those facts, so a change to one module re-lints exactly the files that read its facts
+(and a change that leaves its facts alone, like a comment, re-lints nothing).
 
 A file outside any project (no root) still gets its own, module-local facts: the model asks
 the index only for names it cannot resolve inside the module.
