@@ -1,6 +1,7 @@
 """Build time and size of the project index (model/index.py) over a tree of Python files.
 
     python benchmarks/index_stdlib.py                 # the running Python's Lib/
+    python benchmarks/index_stdlib.py --without-tests
     python benchmarks/index_stdlib.py path/to/project
 
 Derives every module's facts cold (an empty cache directory in a scratch location), then
@@ -24,9 +25,13 @@ from iolint.model.index import ProjectIndex
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("tree", nargs="?", default=sysconfig.get_paths()["stdlib"])
+    parser.add_argument(
+        "--without-tests", action="store_true", help="leave out test/, tests/, idle_test/"
+    )
     args = parser.parse_args()
     root = Path(args.tree).resolve()
-    files = sorted(p for p in root.rglob("*.py") if "site-packages" not in p.parts)
+    skipped = {"site-packages", *(("test", "tests", "idle_test") if args.without_tests else ())}
+    files = sorted(p for p in root.rglob("*.py") if not skipped & set(p.relative_to(root).parts))
     scratch = Path(tempfile.mkdtemp(prefix="iolint-index-"))
     try:
         cold = ProjectIndex(root, scratch)
