@@ -78,6 +78,7 @@ class ModuleModel:
         self.is_package = is_package
         self.project = project
         self._returns_in_progress: set[int] = set()
+        self._kinds: dict[ast.AST, ObjKind | None] = {}
         index = build_index(tree)
         self.module_scope = index.module_scope
         self._scope_of = index.scope_of_node
@@ -382,7 +383,15 @@ class ModuleModel:
     def _kind(self, expr: ast.AST, seen: frozenset[int]) -> ObjKind | None:
         if id(expr) in seen:
             return None
-        seen = seen | {id(expr)}
+        if expr in self._kinds:
+            return self._kinds[expr]
+        found = self._kind_uncached(expr, seen | {id(expr)})
+        # One answer per expression: without it, chains of names bound to calls on names
+        # (``v = v.strip()`` ...) are re-derived along every path, exponentially.
+        self._kinds[expr] = found
+        return found
+
+    def _kind_uncached(self, expr: ast.AST, seen: frozenset[int]) -> ObjKind | None:
         if isinstance(expr, ast.Name):
             bindings = self.bindings_of(expr.id, expr)
             if not bindings:
@@ -530,14 +539,13 @@ class ModuleModel:
             if inherited is not None:
                 return inherited
             if isinstance(func, ast.Attribute) and q is None:
-                receiver = self._kind(func.value, seen)
                 if func.attr == "fileno" and not call.args:
                     return ObjKind(Category.FD, origin=call)
                 if func.attr == "wrap_socket" and call.args:
                     # ``ctx.wrap_socket(sock)`` keeps the wrapped socket's kind.
                     return self._kind(call.args[0], seen)
-                if func.attr in ("dup", "makefile") and receiver is not None:
-                    return receiver if func.attr == "dup" else None
+                if func.attr == "dup":
+                    return self._kind(func.value, seen)  # only here: it can be costly
                 if func.attr == "open" and (
                     self.is_path_expr(func.value) or _raw_open_keywords(call)
                 ):
