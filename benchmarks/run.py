@@ -75,6 +75,10 @@ def copy_corpus(src: Path, dest: Path, with_tests: bool) -> tuple[int, int]:
             files += 1
             with open(target, "rb") as f:
                 lines += sum(1 for _ in f)
+    # One project root for the whole corpus, so that iolint's project index (the facts of
+    # the modules each file imports) is built and used as on a real project. An empty
+    # setup.cfg configures no tool: flake8 finds no [flake8] section in it, ruff ignores it.
+    (dest / "setup.cfg").write_text("", encoding="utf-8")
     return files, lines
 
 

@@ -62,6 +62,9 @@ class CachedResult:
     # for: the project's formatter settings live outside the key.
     planned: tuple[str, ...] | None = None
     line_length: int | None = None
+    # The project modules the lint consulted, with the digest of their facts then: the
+    # result is valid only while each still has those facts (model/index.py).
+    dependencies: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,11 +111,13 @@ class ResultCache:
             parse_error = None if pe is None else ParseError(str(pe[0]), int(pe[1]), int(pe[2]))
             planned = entry.get("planned")
             line_length = entry.get("line_length")
+            dependencies = tuple((str(n), str(d)) for n, d in entry.get("dependencies", []))
             return CachedResult(
                 diagnostics,
                 parse_error,
                 None if planned is None else tuple(str(c) for c in planned),
                 None if line_length is None else int(line_length),
+                dependencies,
             )
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             return None
@@ -127,6 +132,7 @@ class ResultCache:
             "parse_error": None if pe is None else [pe.message, pe.line, pe.column],
             "planned": None if result.planned is None else list(result.planned),
             "line_length": result.line_length,
+            "dependencies": [list(d) for d in result.dependencies],
         }
         payload = json.dumps(entry, separators=(",", ":")).encode("utf-8", "surrogatepass")
         tmp: str | None = None

@@ -17,6 +17,7 @@ from functools import cache
 
 from iolint.diagnostics import Diagnostic, ParseError
 from iolint.model import ModuleModel
+from iolint.model.index import ProjectFacts
 from iolint.model.source import DecodeError, SourceText, decode_source
 from iolint.noqa import filter_noqa
 from iolint.rules.base import Rule, RuleContext, RuleOptions
@@ -99,7 +100,13 @@ def lint_text(
     *,
     tree: ast.Module | None = None,
     noqa: bool = True,
+    project: ProjectFacts | None = None,
+    module: str | None = None,
+    is_package: bool = False,
 ) -> LintResult:
+    """Lint one module. ``project`` holds the facts of the project modules it imports and
+    ``module`` its dotted name (see model/index.py); without them it is linted with its own
+    facts only."""
     active = triggered(text, rules)
     if not active:
         return LintResult(path)
@@ -109,7 +116,14 @@ def lint_text(
             return LintResult(path, parse_error=parsed)
         tree = parsed
     try:
-        model = ModuleModel(tree, SourceText(text), path)
+        model = ModuleModel(
+            tree,
+            SourceText(text),
+            path,
+            module=module,
+            is_package=is_package,
+            project=project,
+        )
     except RecursionError:
         return LintResult(path, parse_error=ParseError("file too deeply nested to analyze"))
     ctx = RuleContext(model, options)

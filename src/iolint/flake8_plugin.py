@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 from iolint import __version__
+from iolint.cache import ResultCache
 from iolint.config import ConfigError, parse_target_version
 from iolint.engine import lint_text
+from iolint.model.index import find_root
 from iolint.registry import all_rules
 from iolint.rules.base import DEFAULT_SAVE_FUNCTIONS, Rule, RuleOptions
+from iolint.runner import ProjectContext, project_context
 
 LOG = logging.getLogger(__name__)
 
@@ -115,6 +120,35 @@ class Flake8Plugin:
                     text = f.read()
             except (OSError, UnicodeDecodeError):
                 return
-        result = lint_text(text, self.filename, rules, self._options, tree=self.tree, noqa=False)
+        context = _project_context(self.filename)
+        result = lint_text(
+            text,
+            self.filename,
+            rules,
+            self._options,
+            tree=self.tree,
+            noqa=False,
+            project=context.facts,
+            module=context.module,
+            is_package=context.is_package,
+        )
         for d in result.diagnostics:
             yield d.start.line, d.start.column, f"{d.code} {d.message}", type(self)
+
+
+def _project_context(filename: str) -> ProjectContext:
+    """The file's view of its project's index (the project root is the closest directory
+    with a ``pyproject.toml``, ``setup.cfg``, ``setup.py`` or VCS directory; the index is
+    cached in its ``.iolint_cache``, shared with the CLI); facts are derived only for the
+    modules the file's analysis asks about. stdin and files outside any project get their
+    own facts only."""
+    if filename in ("", "-", "stdin"):
+        return ProjectContext()
+    path = Path(filename)
+    root = find_root(path)
+    return project_context(path, _cache_of(root) if root is not None else None)
+
+
+@functools.cache
+def _cache_of(root: Path) -> ResultCache | None:
+    return ResultCache.for_root(root)

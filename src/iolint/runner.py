@@ -14,6 +14,14 @@ from iolint.config import Settings
 from iolint.diagnostics import Diagnostic, ParseError, fix_applies
 from iolint.engine import lint_text
 from iolint.fixes.style import line_length_for
+from iolint.model.index import (
+    INDEX_DIR_NAME,
+    ProjectFacts,
+    ProjectIndex,
+    find_root,
+    module_name,
+    shared_index,
+)
 from iolint.model.source import DecodedSource, DecodeError, decode_source
 from iolint.noqa_edits import add_noqa
 from iolint.registry import all_rules
@@ -61,7 +69,12 @@ class FileResult:
 
 
 def planned_fixes(
-    result: FileResult, settings: Settings, path: Path | None, *, unsafe: bool
+    result: FileResult,
+    settings: Settings,
+    path: Path | None,
+    *,
+    unsafe: bool,
+    context: ProjectContext | None = None,
 ) -> FileResult:
     """``result`` with what ``--fix`` would do: the fixes the fixer refuses turned into
     advice, and the codes of every fix it makes, follow-on fixes included. The fixer itself
@@ -73,9 +86,19 @@ def planned_fixes(
         return replace(result, planned=())
     rules = rules_for(settings, path)
     options = settings.rule_options()
+    # The same project facts as the lint and as fix_source, so the plan is what --fix does.
+    ctx = context if context is not None else project_context(path, None)
 
     def relint(t: str) -> Sequence[Diagnostic]:
-        return lint_text(t, result.path, rules, options).diagnostics
+        return lint_text(
+            t,
+            result.path,
+            rules,
+            options,
+            project=ctx.facts,
+            module=ctx.module,
+            is_package=ctx.is_package,
+        ).diagnostics
 
     fix_text = _fixer()[0]
     from iolint.fix import demoted, refused_in
@@ -94,6 +117,35 @@ def rules_for(
     return [r() for r in all_rules() if r.code in enabled]
 
 
+@dataclass(frozen=True)
+class ProjectContext:
+    """Where a file sits in its project: its module name and the facts of the other modules
+    (looked up lazily, and recorded, while the file is linted)."""
+
+    facts: ProjectFacts | None = None
+    module: str | None = None
+    is_package: bool = False
+    index: ProjectIndex | None = None
+
+    def dependencies(self) -> tuple[tuple[str, str], ...]:
+        return self.facts.dependencies() if self.facts is not None else ()
+
+
+def project_context(path: Path | None, cache: ResultCache | None) -> ProjectContext:
+    """The project of ``path``: the closest directory above it with a ``pyproject.toml``,
+    ``setup.cfg``, ``setup.py`` or VCS directory; its index is cached beside the result
+    cache. A file outside any project (or stdin) is linted with its own facts only."""
+    if path is None:
+        return ProjectContext()
+    name, is_package = module_name(path)
+    root = find_root(path)
+    if root is None:
+        return ProjectContext(None, name, is_package)
+    index_dir = cache.directory / INDEX_DIR_NAME if cache is not None else None
+    index = shared_index(root, index_dir)
+    return ProjectContext(index.lookups(), name, is_package, index)
+
+
 def lint_source(
     text: str,
     display_path: str,
@@ -101,9 +153,24 @@ def lint_source(
     path: Path | None,
     *,
     enabled: frozenset[str] | None = None,
+    context: ProjectContext | None = None,
+    tree: ast.Module | ParseError | None = None,
 ) -> FileResult:
     rules = rules_for(settings, path, enabled)
-    result = lint_text(text, display_path, rules, settings.rule_options())
+    if context is None:
+        context = project_context(path, None)
+    if isinstance(tree, ParseError):
+        return FileResult(display_path, parse_error=tree, source=text)
+    result = lint_text(
+        text,
+        display_path,
+        rules,
+        settings.rule_options(),
+        tree=tree,
+        project=context.facts,
+        module=context.module,
+        is_package=context.is_package,
+    )
     return FileResult(
         display_path,
         result.diagnostics,
@@ -139,7 +206,7 @@ def cached_result(
         return None
     display = str(path)
     hit = cache.get(cache.key(data, display, settings, settings.enabled_codes(path)))
-    if hit is None or not _plan_is_current(hit, path, unsafe):
+    if hit is None or not _plan_is_current(hit, path, unsafe) or not _valid_in(hit, path, cache):
         return None
     decoded = _decode(data, display)
     if isinstance(decoded, FileResult):
@@ -159,6 +226,13 @@ def _plan_is_current(hit: CachedResult, path: Path, unsafe: bool) -> bool:
     return hit.line_length == line_length_for(path)
 
 
+def _valid_in(hit: CachedResult, path: Path, cache: ResultCache) -> bool:
+    if not hit.dependencies:
+        return True
+    index = project_context(path, cache).index
+    return index is not None and index.current(hit.dependencies)
+
+
 def process_path(
     path: Path,
     settings: Settings,
@@ -170,7 +244,9 @@ def process_path(
 ) -> FileResult:
     """Lint (or fix) one file. With ``cache``, a lint result is looked up by the exact bytes
     read here and stored under them, so an entry always describes the content it was
-    computed from, even if the file changes meanwhile. Fixing never uses the cache."""
+    computed from, even if the file changes meanwhile; it also records the project modules
+    the lint consulted (model/index.py) and is used only while their facts are unchanged.
+    Fixing never uses the cache."""
     display = str(path)
     data = _read(path)
     if isinstance(data, FileResult):
@@ -185,6 +261,8 @@ def process_path(
     enabled = settings.enabled_codes(path)
     key = cache.key(data, display, settings, enabled) if cache is not None else None
     hit = cache.get(key) if cache is not None and key is not None else None
+    if hit is not None and cache is not None and not _valid_in(hit, path, cache):
+        hit = None
     decoded = _decode(data, display)
     if isinstance(decoded, FileResult):
         return decoded
@@ -192,12 +270,17 @@ def process_path(
         return FileResult(
             display, hit.diagnostics, hit.parse_error, source=decoded.text, planned=hit.planned
         )
-    result = lint_source(decoded.text, display, settings, path, enabled=enabled)
-    result = planned_fixes(result, settings, path, unsafe=unsafe)
+    context = project_context(path, cache)
+    result = lint_source(decoded.text, display, settings, path, enabled=enabled, context=context)
+    result = planned_fixes(result, settings, path, unsafe=unsafe, context=context)
     if cache is not None and key is not None and not result.internal_errors:
         # A rule crash is reported on every run until fixed, never cached away.
         entry = CachedResult(
-            result.diagnostics, result.parse_error, result.planned, line_length_for(path)
+            result.diagnostics,
+            result.parse_error,
+            result.planned,
+            line_length_for(path),
+            context.dependencies(),
         )
         cache.put(key, entry)
     return result
@@ -258,12 +341,18 @@ def fix_source(
 ) -> FileResult:
     rules = rules_for(settings, path)
     options = settings.rule_options()
-    first = lint_text(decoded.text, display, rules, options)
+    context = project_context(path, None)
+    project = {
+        "project": context.facts,
+        "module": context.module,
+        "is_package": context.is_package,
+    }
+    first = lint_text(decoded.text, display, rules, options, **project)  # type: ignore[arg-type]
     if first.parse_error is not None:
         return FileResult(display, parse_error=first.parse_error, source=decoded.text)
 
     def relint(text: str) -> Sequence[Diagnostic]:
-        return lint_text(text, display, rules, options).diagnostics
+        return lint_text(text, display, rules, options, **project).diagnostics  # type: ignore[arg-type]
 
     fix_text, write_atomic, FixWriteError = _fixer()
     outcome = fix_text(decoded.text, relint, unsafe=unsafe, line_length=line_length_for(path))

@@ -10,6 +10,7 @@ import ast
 from dataclasses import dataclass
 
 from iolint.model.kinds import Category, ObjKind, call_arg, literal_int
+from iolint.model.library import EXECUTOR_FUNCTIONS, EXECUTOR_METHODS, SHORT_READS
 from iolint.model.module import ModuleModel
 
 # os functions returning the number of bytes transferred, which may be short.
@@ -30,6 +31,8 @@ OS_READ_BYTES = frozenset({"os.read", "os.pread"})
 WHOLE_READ_FDS = frozenset({"os.eventfd", "os.timerfd_create"})
 SOCKET_READ_METHODS = frozenset({"recv", "recv_into", "recvfrom", "recvfrom_into", "recvmsg"})
 SOCKET_SEND_METHODS = frozenset({"send", "sendall", "sendto", "sendmsg", "sendfile"})
+# Every method or function name a short read may be spelled with (for ``calls_named``).
+READ_CALL_NAMES = ("read", "pread", "recv", "recv_into", "readinto", *sorted(SHORT_READS))
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def classify_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
     name = method_name(call)
     receiver = receiver_of(call)
     if name is None or receiver is None:
-        return None
+        return _wrapped_read(model, call) if isinstance(call.func, ast.Name) else None
     if name in ("recv", "recv_into") and is_socket_like_read(model, call):
         into = name == "recv_into"
         return ReadCall(
@@ -100,6 +103,11 @@ def classify_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
             receiver,
             model.kind_of(receiver),
         )
+    library = SHORT_READS.get(name)
+    if library is not None:
+        read = _library_read(model, call, library.label, library.receiver, library.size_position)
+        if read is not None:
+            return read
     if name in ("read", "readinto"):
         kind = model.kind_of(receiver)
         if kind is not None and kind.category is Category.FILE and kind.raw:
@@ -113,7 +121,100 @@ def classify_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
                 receiver,
                 kind,
             )
-    return None
+    return _wrapped_read(model, call)
+
+
+def read_wrapper_names(model: ModuleModel) -> tuple[str, ...]:
+    """Names of this module's thin read wrappers (see :func:`_wrapped_read`)."""
+    return model.fact(_read_wrappers)
+
+
+def _read_wrappers(model: ModuleModel) -> tuple[str, ...]:
+    names = []
+    for node in model.nodes(ast.FunctionDef, ast.AsyncFunctionDef):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _wrapper_body(model, node):
+            names.append(node.name)
+    return tuple(sorted(set(names)))
+
+
+def _wrapper_body(model: ModuleModel, func: ast.AST) -> tuple[ReadCall, int] | None:
+    """``def recv(self, n): return self.sock.recv(n)``: the read it returns and the position
+    (among the call's arguments, ``self`` excluded) of the parameter that gives its size."""
+    if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    body = [
+        s for s in func.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return None
+    inner = body[0].value
+    if not isinstance(inner, ast.Call):
+        return None
+    read = classify_read(model, inner)
+    if read is None or not read.returns_bytes or not inner.args:
+        return None
+    # The size: os.read(fd, n)/os.pread(fd, n, offset) take it second, recv(n)/read(n) first.
+    size = call_arg(inner, 1) if read.label.startswith("os.") else inner.args[0]
+    params = [a.arg for a in [*func.args.posonlyargs, *func.args.args]]
+    if isinstance(model.parent(func), ast.ClassDef):
+        params = params[1:]
+    if not isinstance(size, ast.Name) or size.id not in params:
+        return None
+    return read, params.index(size.id)
+
+
+def _wrapped_read(model: ModuleModel, call: ast.Call) -> ReadCall | None:
+    """A call of a thin wrapper around a short read, in this module: its result is as short
+    as the read it returns (``self._recv(4)`` where ``_recv`` returns ``self.sock.recv(n)``)."""
+    callee = model.local_callee(call.func)
+    found = _wrapper_body(model, callee) if callee is not None else None
+    if found is None:
+        return None
+    _, position = found
+    if position >= len(call.args) or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    # Its result is the read's: ``recv_exact()`` ... named after the wrapper at the call.
+    return ReadCall(call, f"{getattr(callee, 'name', 'wrapper')}()", True, None, None, None)
+
+
+def _library_read(
+    model: ModuleModel, call: ast.Call, label: str, receiver_rule: str, size_position: int
+) -> ReadCall | None:
+    """A short read from the library table (``await loop.sock_recv(sock, n)``,
+    ``await reader.read(n)`` on an asyncio StreamReader), sized and awaited."""
+    if not isinstance(model.parent(call), ast.Await):
+        return None
+    size = call_arg(call, size_position)
+    if size is None or isinstance(size, ast.Starred):
+        return None
+    receiver = receiver_of(call)
+    if receiver_rule == "stream reader":
+        kind = model.kind_of(receiver) if receiver is not None else None
+        if kind is None or kind.category is not Category.STREAM_READER:
+            return None
+        return ReadCall(call, label, True, None, receiver, kind)
+    sock = call_arg(call, 0)
+    return ReadCall(call, label, True, None, sock, model.kind_of(sock) if sock else None)
+
+
+def executor_target(model: ModuleModel, call: ast.Call) -> ast.Call | None:
+    """What an executor call runs, as a call: ``loop.run_in_executor(None, os.write, fd, b)``
+    and ``asyncio.to_thread(os.write, fd, b)`` run ``os.write(fd, b)`` and return its result.
+    The returned call is synthetic (not in the tree): its parts are the real argument nodes,
+    so names in it resolve as usual."""
+    q = model.call_qualname(call)
+    executor = EXECUTOR_FUNCTIONS.get(q) if q is not None else None
+    name = method_name(call)
+    if executor is None and q is None and name is not None:
+        executor = EXECUTOR_METHODS.get(name)
+    if executor is None or call.keywords:
+        return None
+    args = call.args
+    position = executor.function_position
+    if len(args) <= position or any(isinstance(a, ast.Starred) for a in args):
+        return None
+    target = ast.Call(func=args[position], args=list(args[position + 1 :]), keywords=[])
+    return ast.copy_location(target, call)
 
 
 def write_count_call(model: ModuleModel, call: ast.Call) -> tuple[str, ast.expr | None] | None:
@@ -207,16 +308,19 @@ def mentions_msg_waitall(model: ModuleModel, call: ast.Call) -> bool:
 __all__ = [
     "OS_READ_BYTES",
     "OS_WRITE_COUNT",
+    "READ_CALL_NAMES",
     "SOCKET_READ_METHODS",
     "SOCKET_SEND_METHODS",
     "ReadCall",
     "classify_read",
+    "executor_target",
     "is_bytes_literal_of_len",
     "is_single_byte",
     "is_socket_like_read",
     "literal_int",
     "mentions_msg_waitall",
     "method_name",
+    "read_wrapper_names",
     "receiver_of",
     "stream_socket_send",
     "write_count_call",

@@ -11,6 +11,8 @@ class Category(str, enum.Enum):
     SOCKET = "socket"
     FD = "fd"
     FILE = "file"
+    # An asyncio StreamReader: ``read(n)`` returns at most n bytes (see model/library.py).
+    STREAM_READER = "stream reader"
 
 
 @dataclass(frozen=True)

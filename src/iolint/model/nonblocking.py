@@ -455,6 +455,8 @@ class NonblockingFacts:
             name = node.func.id
         if name is None:
             return False
+        if name == "poll" and _returncode_test(model, node):
+            return False  # ``proc.poll() is None``: a subprocess's exit status, no wait
         if name in (_READINESS_METHODS if readiness else _WAIT_METHODS):
             return True
         receiver = receiver_of(node)
@@ -703,3 +705,18 @@ __all__ = [
     "nonblocking_facts",
     "only_retries",
 ]
+
+
+def _returncode_test(model: ModuleModel, call: ast.Call) -> bool:
+    """``x.poll() is None`` / ``is not None`` with no argument: ``Popen.poll()`` returns the
+    exit status or None at once; a ``select.poll`` object's ``poll()`` returns a list."""
+    parent = model.parent(call)
+    return (
+        not call.args
+        and isinstance(parent, ast.Compare)
+        and all(isinstance(op, (ast.Is, ast.IsNot)) for op in parent.ops)
+        and any(
+            isinstance(c, ast.Constant) and c.value is None
+            for c in [parent.left, *parent.comparators]
+        )
+    )

@@ -219,6 +219,8 @@ class CreatDefaultMode(Rule):
                 continue  # mode bits are POSIX advice: Windows ignores all but read-only
             if not ctx.options.strict and created_empty(model, call):
                 continue  # a lock or marker file: nobody reads or runs it
+            if _removed_in_same_function(model, call) and not ctx.options.strict:
+                continue
             message = (
                 "`os.open(..., O_CREAT)` without a mode creates the file with mode 0o777 minus "
                 "the umask, so it is executable (0o755 by default); pass `0o666` like `open()` "
@@ -296,3 +298,23 @@ def _pos_end(model: ModuleModel, node: ast.AST) -> tuple[int, int]:
 
 
 __all__ = ["AppendRace", "CreatDefaultMode"]
+
+
+def _removed_in_same_function(model: ModuleModel, call: ast.Call) -> bool:
+    """The created path is removed later in the same function (``os.unlink(path)``): a probe
+    file (can this directory be written?) that nobody will ever execute or read."""
+    path = call_arg(call, 0, "path")
+    func = model.enclosing_function(call)
+    if path is None or func is None:
+        return False
+    spelled = ast.dump(path)
+    for node in walk_local([func]):
+        if (
+            isinstance(node, ast.Call)
+            and node.args
+            and model.call_qualname(node) in ("os.unlink", "os.remove")
+            and ast.dump(node.args[0]) == spelled
+            and (node.lineno, node.col_offset) > (call.lineno, call.col_offset)
+        ):
+            return True
+    return False

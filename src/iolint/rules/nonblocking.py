@@ -467,7 +467,7 @@ class EagainBusyLoop(Rule):
             if not loops or not isinstance(loops[0], ast.While):
                 continue  # a ``for`` loop over events from a wait, or no loop at all
             loop = loops[0]
-            if any(facts.is_wait(n) for n in walk_local([loop.test, *loop.body])):
+            if any(facts.is_wait(n) for n in walk_local(_retry_path(loop, try_node, path))):
                 continue
             if _bounded_retry(loop, path.statements):
                 continue
@@ -511,6 +511,42 @@ def _does_io(model: ModuleModel, try_node: ast.Try) -> bool:
             if q in _OS_IO or (q is None and method_name(node) in _IO_METHODS):
                 return True
     return False
+
+
+def _retry_path(loop: ast.While, try_node: ast.Try, path: ErrnoPath) -> list[ast.AST]:
+    """What runs between the EAGAIN and the next attempt. After a ``continue`` that is the
+    handler, the loop test and the statements before the ``try`` (in the loop body and in
+    the blocks around the ``try``): a wait elsewhere in the loop, on the branch taken when
+    data came (``else: time.sleep(1)`` after ``if buf:``), does not slow the retries.
+    A handler that falls through may reach any statement of the loop."""
+    statements: list[ast.stmt] = list(path.statements)
+    if not statements or not isinstance(statements[-1], ast.Continue):
+        return [loop.test, *loop.body]
+    out: list[ast.AST] = [*statements, loop.test]
+    child: ast.AST = try_node
+    for block_owner in _blocks_up_to(loop, try_node):
+        for body in (getattr(block_owner, f, None) for f in ("body", "orelse", "finalbody")):
+            if isinstance(body, list) and any(s is child for s in body):
+                out.extend(body[: next(i for i, s in enumerate(body) if s is child)])
+        child = block_owner
+    return out
+
+
+def _blocks_up_to(loop: ast.While, node: ast.AST) -> list[ast.AST]:
+    """The statements from ``node``'s parent up to ``loop`` (inclusive), innermost first."""
+    chain: list[ast.AST] = []
+
+    def find(current: ast.AST, trail: list[ast.AST]) -> bool:
+        for child in ast.iter_child_nodes(current):
+            if child is node:
+                chain.extend(reversed([*trail, current]))
+                return True
+            if isinstance(child, (ast.stmt, ast.excepthandler)) and find(child, [*trail, current]):
+                return True
+        return False
+
+    find(loop, [])
+    return chain
 
 
 def _bounded_retry(loop: ast.While, stmts: list[ast.stmt]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
 from iolint.edits import replace_node
@@ -24,10 +24,13 @@ from iolint.model.consequence import (
 from iolint.model.eof import EofVerdict, analyze_eof
 from iolint.model.handlers import covering_handlers
 from iolint.model.io_calls import (
+    READ_CALL_NAMES,
     classify_read,
+    executor_target,
     is_single_byte,
     mentions_msg_waitall,
     method_name,
+    read_wrapper_names,
     receiver_of,
     stream_socket_send,
     write_count_call,
@@ -54,14 +57,19 @@ class UncheckedWriteCount(Rule):
         "sendfile(",
         "splice(",
         "copy_file_range(",
+        "run_in_executor(",
+        "to_thread(",
+        "run_sync(",
     )
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
-        for call in model.calls_named(
+        direct = model.calls_named(
             "write", "pwrite", "writev", "pwritev", "sendfile", "splice", "copy_file_range"
-        ):
-            found = write_count_call(model, call)
+        )
+        through_executors = model.calls_named("run_in_executor", "to_thread", "run_sync")
+        for call, target in [*((c, c) for c in direct), *_executor_calls(model, through_executors)]:
+            found = write_count_call(model, target)
             if found is None or not model.is_discarded(call):
                 continue
             label, payload = found
@@ -77,10 +85,23 @@ class UncheckedWriteCount(Rule):
                 "disks) and the count it returns is discarded, so the rest is silently lost; "
                 "loop until everything is written"
             )
-            yield self.diagnostic(ctx, call, message, self._fix(model, call, label))
+            if target is not call:
+                message = f"{message} (the executor returns that count)"
+            fix = self._fix(model, call, label) if target is call else None
+            yield self.diagnostic(ctx, call, message, fix)
 
     def _fix(self, model: ModuleModel, call: ast.Call, label: str) -> Fix | None:
         return write_all_fix(model, call, label)
+
+
+def _executor_calls(
+    model: ModuleModel, calls: Iterable[ast.Call]
+) -> Iterator[tuple[ast.Call, ast.Call]]:
+    """(executor call, the call it runs) for ``run_in_executor``/``to_thread``/``run_sync``."""
+    for call in calls:
+        target = executor_target(model, call)
+        if target is not None:
+            yield call, target
 
 
 class UncheckedSendCount(Rule):
@@ -304,11 +325,19 @@ def _guarded(model: ModuleModel, name: str, bind: ast.AST, use: ast.Name, sink: 
             and parent.func.id == "len"
         ):
             return True
-        if isinstance(parent, ast.Compare):
+        if isinstance(parent, ast.Compare) and not _emptiness_test(parent):
             return True
         if sink == "a fixed index" and _in_test(model, load):
             return True
     return False
+
+
+def _emptiness_test(compare: ast.Compare) -> bool:
+    """``data == b""`` / ``data != b""``: EOF is told apart, a short read is not."""
+    return all(isinstance(op, (ast.Eq, ast.NotEq)) for op in compare.ops) and any(
+        isinstance(c, ast.Constant) and c.value in (b"", "")
+        for c in [compare.left, *compare.comparators]
+    )
 
 
 def _in_test(model: ModuleModel, node: ast.AST) -> bool:
@@ -332,7 +361,7 @@ class ShortReadAssumed(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
-        for call in model.calls_named("read", "pread", "recv", "recv_into", "readinto"):
+        for call in model.calls_named(*READ_CALL_NAMES, *read_wrapper_names(model)):
             read = classify_read(model, call)
             if read is None or (method_name(call) == "recv" and mentions_msg_waitall(model, call)):
                 continue
@@ -341,10 +370,14 @@ class ShortReadAssumed(Rule):
             sink = self._sink_of(model, read.call, read.returns_bytes, read.buffer)
             if sink is None:
                 continue
+            remedy = (
+                "read in a loop until you have exactly n bytes and raise EOFError on b''"
+                if read.label != "StreamReader.read()"
+                else "use `readexactly(n)`, which raises IncompleteReadError at EOF"
+            )
             message = (
                 f"`{read.label}` can return fewer bytes than requested (and b'' at EOF), but "
-                f"its result reaches {sink} with no length check; read in a loop until you "
-                "have exactly n bytes and raise EOFError on b''"
+                f"its result reaches {sink} with no length check; {remedy}"
             )
             yield self.diagnostic(ctx, call, message)
 
@@ -367,10 +400,13 @@ class ShortReadAssumed(Rule):
                 ):
                     return sink
             return None
-        sink = _sink(model, call)
+        value: ast.expr = call
+        if isinstance(model.parent(call), ast.Await):
+            value = model.parent(call)  # type: ignore[assignment]
+        sink = _sink(model, value)
         if sink is not None:
-            return None if _sink_error_handled(model, call, sink) else sink
-        parent = model.parent(call)
+            return None if _sink_error_handled(model, value, sink) else sink
+        parent = model.parent(value)
         if isinstance(parent, (ast.Assign, ast.NamedExpr)):
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
             if len(targets) != 1 or not isinstance(targets[0], ast.Name):
@@ -401,7 +437,7 @@ class EofNotHandled(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
-        for call in model.calls_named("read", "pread", "recv", "recv_into", "readinto"):
+        for call in model.calls_named(*READ_CALL_NAMES, *read_wrapper_names(model)):
             read = classify_read(model, call)
             if read is None or expects_exception(model, call):
                 continue

@@ -1,0 +1,332 @@
+"""Run iolint on real bugs that public projects fixed, before and after the fix.
+
+The manifest (``manifest.toml`` beside this script) names, for each bug, a repository, the fix
+commit (the buggy version is its first parent) or the buggy commit of a bug still open, the
+file, the line where the finding belongs and the rule. This script needs the repositories as
+git directories (bare or not) under ``--mirror-dir``, one per repository, named
+``<owner>+<name>/repo`` (the layout of the session's fetch tool; ``git clone --bare
+https://github.com/<owner>/<name> <mirror>/<owner>+<name>/repo`` makes the same). It extracts
+the directory that holds each file at both revisions with ``git archive`` into a scratch
+directory outside the repository, lints both trees with iolint and reports:
+
+- detected: a finding of the manifest's rule on the manifest's line of the buggy version;
+- fixed silent: no finding of that rule on the lines the fix rewrote in the fixed version (the
+  buggy line mapped through a line diff of the two versions, one line of slack either side);
+- known-good files: every finding on them is a false positive.
+
+Nothing is downloaded here and nothing is written inside the repository.
+
+    python benchmarks/realbugs/run.py --mirror-dir /work/.mirror --scratch /tmp/realbugs
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - older Pythons
+    import tomli as tomllib
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Bug:
+    id: str
+    project: str
+    repo: str
+    file: str
+    line: int
+    match: str
+    rule: str
+    link: str
+    bug: str
+    fix: str = ""
+    buggy: str = ""
+
+
+@dataclass(frozen=True)
+class Good:
+    id: str
+    repo: str
+    rev: str
+    file: str
+    why: str
+
+
+@dataclass
+class Outcome:
+    bug: Bug
+    detected: bool = False
+    other_codes: list[str] = field(default_factory=list)
+    fixed_silent: bool | None = None
+    problem: str = ""
+
+
+def load_manifest(path: Path) -> tuple[list[Bug], list[Good]]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    bugs = [Bug(**entry) for entry in data.get("bug", [])]
+    goods = [Good(**entry) for entry in data.get("good", [])]
+    ids = [b.id for b in bugs] + [g.id for g in goods]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        raise SystemExit(f"duplicate ids in the manifest: {sorted(duplicates)}")
+    return bugs, goods
+
+
+def git_dir(mirror: Path, repo: str) -> Path:
+    base = mirror / repo.replace("/", "+") / "repo"
+    if (base / ".git").is_dir():
+        return base / ".git"
+    if base.is_dir():
+        return base
+    raise FileNotFoundError(f"no git directory for {repo} at {base}")
+
+
+def git(gitdir: Path, *args: str) -> bytes:
+    return subprocess.run(
+        ["git", "--git-dir", str(gitdir), *args], check=True, capture_output=True
+    ).stdout
+
+
+def resolve(gitdir: Path, rev: str) -> str:
+    return git(gitdir, "rev-parse", "--verify", f"{rev}^{{commit}}").decode().strip()
+
+
+def extract(gitdir: Path, rev: str, file: str, dest: Path) -> Path:
+    """Extract the Python files of the top-level directory holding `file` at `rev` (the
+    whole tree for a file at the top) into `dest`, and mark `dest` as a project root so that
+    iolint's project index sees the file's neighbours."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    parts = PurePosixPath(file).parts
+    spec = [parts[0]] if len(parts) > 1 else []
+    try:
+        archive = git(gitdir, "archive", "--format=tar", rev, *spec)
+    except subprocess.CalledProcessError:
+        # A snapshot may lack large blobs elsewhere in the tree: the file's own directory.
+        archive = git(gitdir, "archive", "--format=tar", rev, str(PurePosixPath(file).parent))
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        members = [
+            m for m in tar.getmembers() if m.isfile() and (m.name.endswith(".py") or m.name == file)
+        ]
+        tar.extractall(dest, members=members, filter="data")
+    if not any((dest / m).exists() for m in ("pyproject.toml", "setup.cfg", "setup.py")):
+        (dest / "setup.cfg").write_text("", encoding="utf-8")
+    return dest / file
+
+
+def lint(iolint: list[str], paths: list[Path], strict: bool) -> list[dict[str, Any]]:
+    if not paths:
+        return []
+    cmd = [*iolint, "check", "--output-format", "json", "--exit-zero", "--no-cache"]
+    if strict:
+        cmd.append("--strict")
+    proc = subprocess.run([*cmd, *map(str, paths)], capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"iolint failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    findings: list[dict[str, Any]] = json.loads(proc.stdout or "[]")
+    return findings
+
+
+def by_file(findings: list[dict[str, Any]]) -> dict[str, list[tuple[str, int]]]:
+    table: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for f in findings:
+        table[str(Path(f["filename"]).resolve())].append((f["code"], f["location"]["row"]))
+    return table
+
+
+def mapped_lines(before: list[str], after: list[str], line: int) -> tuple[int, int]:
+    """The 1-based line range of `after` that corresponds to `line` of `before`."""
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    index = line - 1
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" and i1 <= index < i2:
+            target = j1 + (index - i1) + 1
+            return target, target
+        if tag != "equal" and (i1 <= index < i2 or (i1 == i2 == index)):
+            return j1 + 1, max(j1 + 1, j2)
+    return line, line
+
+
+def run(args: argparse.Namespace) -> int:
+    bugs, goods = load_manifest(args.manifest)
+    if args.only:
+        wanted = set(args.only.split(","))
+        bugs = [b for b in bugs if b.id in wanted]
+        goods = [g for g in goods if g.id in wanted]
+    scratch: Path = args.scratch
+    scratch.mkdir(parents=True, exist_ok=True)
+    iolint = args.iolint.split()
+
+    outcomes: list[Outcome] = []
+    targets: dict[str, tuple[Path, Path | None]] = {}
+    for bug in bugs:
+        outcome = Outcome(bug)
+        outcomes.append(outcome)
+        try:
+            gitdir = git_dir(args.mirror_dir, bug.repo)
+            if bug.fix:
+                fixed_rev = resolve(gitdir, bug.fix)
+                buggy_rev = resolve(gitdir, f"{fixed_rev}^")
+            else:
+                fixed_rev, buggy_rev = "", resolve(gitdir, bug.buggy)
+            buggy = extract(gitdir, buggy_rev, bug.file, scratch / bug.id / "buggy")
+            fixed = (
+                extract(gitdir, fixed_rev, bug.file, scratch / bug.id / "fixed")
+                if fixed_rev
+                else None
+            )
+        except (FileNotFoundError, subprocess.CalledProcessError, KeyError) as exc:
+            outcome.problem = f"not available: {exc}"
+            continue
+        lines = buggy.read_text(encoding="utf-8", errors="replace").splitlines()
+        if not (0 < bug.line <= len(lines)) or bug.match not in lines[bug.line - 1]:
+            outcome.problem = f"line {bug.line} does not contain {bug.match!r}"
+            continue
+        targets[bug.id] = (buggy, fixed)
+
+    files_before = sorted({buggy for buggy, _ in targets.values()})
+    files_after = sorted({fixed for _, fixed in targets.values() if fixed and fixed.exists()})
+    before = by_file(lint(iolint, files_before, args.strict))
+    after = by_file(lint(iolint, files_after, args.strict))
+
+    for outcome in outcomes:
+        if outcome.bug.id not in targets:
+            continue
+        bug = outcome.bug
+        buggy, fixed = targets[bug.id]
+        here = before.get(str(buggy.resolve()), [])
+        outcome.detected = any(c == bug.rule and r == bug.line for c, r in here)
+        outcome.other_codes = sorted({c for c, r in here if r == bug.line} - {bug.rule})
+        if fixed is None:
+            continue
+        if not fixed.exists():
+            outcome.fixed_silent = True  # the fix removed the file
+            continue
+        old = buggy.read_text(encoding="utf-8", errors="replace").splitlines()
+        new = fixed.read_text(encoding="utf-8", errors="replace").splitlines()
+        lo, hi = mapped_lines(old, new, bug.line)
+        there = after.get(str(fixed.resolve()), [])
+        outcome.fixed_silent = not any(c == bug.rule and lo - 1 <= r <= hi + 1 for c, r in there)
+
+    good_results: list[tuple[Good, list[tuple[str, int]] | str]] = []
+    good_paths: dict[str, Path] = {}
+    for good in goods:
+        try:
+            gitdir = git_dir(args.mirror_dir, good.repo)
+            rev = resolve(gitdir, good.rev)
+            good_paths[good.id] = extract(gitdir, rev, good.file, scratch / "good" / good.id)
+        except (FileNotFoundError, subprocess.CalledProcessError, KeyError) as exc:
+            good_results.append((good, f"not available: {exc}"))
+    good_findings = by_file(lint(iolint, sorted(good_paths.values()), args.strict))
+    for good in goods:
+        if good.id in good_paths:
+            good_results.append((good, good_findings.get(str(good_paths[good.id].resolve()), [])))
+
+    report(outcomes, good_results)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "id": o.bug.id,
+                        "rule": o.bug.rule,
+                        "detected": o.detected,
+                        "other_codes": o.other_codes,
+                        "fixed_silent": o.fixed_silent,
+                        "problem": o.problem,
+                    }
+                    for o in outcomes
+                ],
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+    return 0
+
+
+def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]] | str]]) -> None:
+    print("| bug | rule | detected | fixed silent | note |")
+    print("|---|---|---|---|---|")
+    for o in outcomes:
+        silent = {None: "n/a (open)", True: "yes", False: "**no**"}[o.fixed_silent]
+        note = o.problem or (f"reported as {', '.join(o.other_codes)}" if o.other_codes else "")
+        if o.problem:
+            silent = "-"
+        print(
+            f"| {o.bug.id} | {o.bug.rule} | {'yes' if o.detected else '**no**'} "
+            f"| {silent} | {note} |"
+        )
+    print()
+    per_rule: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        per_rule[o.bug.rule].append(o)
+    print("| rule | detected / total | fixed silent / fixed |")
+    print("|---|---|---|")
+    total_detected = total_fixed = total_silent = 0
+    for rule in sorted(per_rule):
+        group = per_rule[rule]
+        detected = sum(o.detected for o in group)
+        fixed = [o for o in group if o.fixed_silent is not None]
+        silent = sum(bool(o.fixed_silent) for o in fixed)
+        total_detected += detected
+        total_fixed += len(fixed)
+        total_silent += silent
+        print(f"| {rule} | {detected} / {len(group)} | {silent} / {len(fixed)} |")
+    print(
+        f"| **all** | **{total_detected} / {len(outcomes)}** | **{total_silent} / {total_fixed}** |"
+    )
+    print()
+    print("| known-good file | findings |")
+    print("|---|---|")
+    for good, result in goods:
+        if isinstance(result, str):
+            shown = result
+        else:
+            shown = ", ".join(f"{c} line {r}" for c, r in result) or "none"
+        print(f"| {good.id} | {shown} |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--manifest", type=Path, default=HERE / "manifest.toml")
+    parser.add_argument(
+        "--mirror-dir",
+        type=Path,
+        default=Path("/work/.mirror"),
+        help="directory of git directories, one per repository: <owner>+<name>/repo",
+    )
+    parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=Path("/work/scratch/index/realbugs"),
+        help="where the code is extracted (outside the repository)",
+    )
+    parser.add_argument(
+        "--iolint",
+        default=f"{sys.executable} -m iolint",
+        help="the command that runs iolint",
+    )
+    parser.add_argument("--strict", action="store_true", help="lint with --strict")
+    parser.add_argument("--only", help="comma-separated ids to run")
+    parser.add_argument("--json", type=Path, help="also write the outcomes as JSON")
+    return run(parser.parse_args())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

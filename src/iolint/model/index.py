@@ -1,0 +1,536 @@
+"""The project index: what each module of a project exports to the others.
+
+A module's *facts* are what another module can learn from it without reading its code again:
+the kinds its functions return (a ``_connect()`` returning ``socket.create_connection(...)``),
+its classes with their bases and the kinds of their attributes (a mixin whose ``connect()``
+stores a socket in ``self._socket``) and of their methods' results, the functions that fsync
+their argument, and the names it imports (so that ``from helpers import *`` and re-exports
+resolve). Facts are computed from the module's ``ast`` by the same object model the rules use.
+
+Facts are derived lazily, the first time a linted file's analysis asks about a name of
+another module (a call of an imported function, a base class, a star import), so the flake8
+plugin, where every file is a separate call, pays only for what each file uses. They are
+cached on disk by content hash (``.iolint_cache/index/<sha256>.json``): a module is analyzed
+once until its bytes change. The modules a file consulted are recorded with the digests of
+their facts in the file's result-cache entry; the entry is used only while each of them still
+has those facts, so a change to one module re-lints exactly the files that read its facts
+(and a change that leaves its facts alone, like a comment, re-lints nothing).
+
+A file outside any project (no root) still gets its own, module-local facts: the model asks
+the index only for names it cannot resolve inside the module.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from iolint.model.kinds import Category, ObjKind
+
+INDEX_FORMAT = 1
+# The index's entries live in this directory of the result cache (``.iolint_cache``).
+INDEX_DIR_NAME = "index"
+# A module whose text has none of these words exports no I/O facts: it is not analyzed.
+FACT_TRIGGERS = (
+    "socket",
+    "open(",
+    "fsync",
+    "fdatasync",
+    "Temporary",
+    "mkstemp",
+    "pipe",
+    "channel",
+    "Connection",
+    "StreamReader",
+    "open_connection",
+    "RequestHandler",
+    "import *",
+)
+
+
+@dataclass(frozen=True)
+class KindFact:
+    """An :class:`ObjKind` in a form that survives JSON (no ``origin`` node)."""
+
+    category: str
+    datagram: bool = False
+    raw: bool = False
+    mode: str | None = None
+    temp: bool = False
+
+    @classmethod
+    def of(cls, kind: ObjKind) -> KindFact:
+        return cls(kind.category.value, kind.datagram, kind.raw, kind.mode, kind.temp)
+
+    def kind(self) -> ObjKind:
+        return ObjKind(Category(self.category), self.datagram, self.raw, self.mode, self.temp)
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    bases: tuple[str, ...] = ()
+    attributes: dict[str, KindFact] = field(default_factory=dict)
+    methods: dict[str, KindFact] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """What module ``name`` exports. ``imports`` maps module-level names to the qualified
+    names they import (relative imports made absolute); ``fsyncs`` maps functions to the
+    position of the parameter they fsync."""
+
+    name: str
+    imports: dict[str, str] = field(default_factory=dict)
+    star_imports: tuple[str, ...] = ()
+    functions: dict[str, KindFact] = field(default_factory=dict)
+    classes: dict[str, ClassFacts] = field(default_factory=dict)
+    fsyncs: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModuleFacts:
+        return cls(
+            name=str(data["name"]),
+            imports={str(k): str(v) for k, v in data["imports"].items()},
+            star_imports=tuple(str(m) for m in data["star_imports"]),
+            functions={str(k): KindFact(**v) for k, v in data["functions"].items()},
+            classes={
+                str(k): ClassFacts(
+                    tuple(v["bases"]),
+                    {str(a): KindFact(**f) for a, f in v["attributes"].items()},
+                    {str(m): KindFact(**f) for m, f in v["methods"].items()},
+                )
+                for k, v in data["classes"].items()
+            },
+            fsyncs={str(k): int(v) for k, v in data["fsyncs"].items()},
+        )
+
+    def digest(self) -> str:
+        cached = self.__dict__.get("_digest")
+        if cached is None:
+            text = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+            cached = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            object.__setattr__(self, "_digest", cached)
+        return str(cached)
+
+
+ABSENT = "absent"
+# Top-level names of the standard library (Python 3.10+; on 3.9 nothing is excluded).
+_STDLIB: frozenset[str] = frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
+class ProjectFacts:
+    """The facts one linted module reads from the rest of its project.
+
+    Lookups are lazy: a module's facts are derived (or loaded from the index's cache) the
+    first time the model asks about one of its names, so linting a file costs only what it
+    uses. Every module consulted is recorded with the digest of its facts (or ``absent``):
+    that list is what the file's cached result depends on (see :meth:`ProjectIndex.current`).
+    Built from a fixed ``modules`` table (tests, or a module outside any project) it looks
+    nothing else up."""
+
+    def __init__(
+        self, modules: dict[str, ModuleFacts] | None = None, index: ProjectIndex | None = None
+    ) -> None:
+        self.modules: dict[str, ModuleFacts | None] = dict(modules or {})
+        self.index = index
+        self.consulted: dict[str, str] = {}
+
+    def _module(self, name: str) -> ModuleFacts | None:
+        if name.split(".", 1)[0] in _STDLIB:
+            return None  # a project does not define the standard library's modules
+        if name not in self.modules:
+            self.modules[name] = self.index.module_facts(name) if self.index else None
+        facts = self.modules[name]
+        if name not in self.consulted and (facts is not None or self.index is not None):
+            self.consulted[name] = facts.digest() if facts is not None else ABSENT
+        return facts
+
+    def dependencies(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted(self.consulted.items()))
+
+    # ------------------------------------------------------------------ lookups
+    def _split(self, qualname: str, depth: int = 0) -> tuple[ModuleFacts, str] | None:
+        """The module holding ``qualname`` and the name inside it, following re-exports."""
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            module = self._module(".".join(parts[:cut]))
+            if module is None:
+                continue
+            rest = ".".join(parts[cut:])
+            head = parts[cut]
+            if head not in module.functions and head not in module.classes and depth < 3:
+                target = module.imports.get(head)
+                if target is not None and target != qualname:
+                    tail = ".".join(parts[cut + 1 :])
+                    return self._split(f"{target}.{tail}" if tail else target, depth + 1)
+            return module, rest
+        return None
+
+    def function_kind(self, qualname: str) -> ObjKind | None:
+        found = self._split(qualname)
+        if found is None:
+            return None
+        module, name = found
+        fact = module.functions.get(name)
+        return fact.kind() if fact is not None else None
+
+    def class_facts(self, qualname: str) -> tuple[str, ClassFacts] | None:
+        """(the class's own qualified name, its facts)."""
+        found = self._split(qualname)
+        if found is None:
+            return None
+        module, name = found
+        facts = module.classes.get(name)
+        return (f"{module.name}.{name}", facts) if facts is not None else None
+
+    def member_kind(self, class_qualname: str, member: str, *, method: bool) -> ObjKind | None:
+        """The kind of an attribute (or of a method's result) of a project class, looked up
+        in the class and then its bases, nearest first."""
+        seen: set[str] = set()
+        pending = [class_qualname]
+        while pending:
+            current = pending.pop(0)
+            if current in seen or len(seen) > 20:
+                continue
+            seen.add(current)
+            found = self.class_facts(current)
+            if found is None:
+                continue
+            _, facts = found
+            table = facts.methods if method else facts.attributes
+            if member in table:
+                return table[member].kind()
+            pending.extend(facts.bases)
+        return None
+
+    def fsynced_parameter(self, qualname: str) -> int | None:
+        found = self._split(qualname)
+        if found is None:
+            return None
+        module, name = found
+        return module.fsyncs.get(name)
+
+    def star_import(self, modules: Iterable[str], name: str) -> str | None:
+        """What ``name`` is in a module that did ``from m import *`` for each of ``modules``."""
+        for module_name in modules:
+            module = self._module(module_name)
+            if module is None:
+                continue
+            if name in module.imports:
+                return module.imports[name]
+            if name in module.functions or name in module.classes:
+                return f"{module.name}.{name}"
+        return None
+
+
+# ---------------------------------------------------------------------- module names
+
+
+def module_name(path: Path) -> tuple[str, bool]:
+    """The dotted module name of ``path`` and whether it is a package ``__init__``: the
+    path from the first directory above it that is not a package (has no ``__init__.py``)."""
+    path = path.resolve()
+    is_package = path.name == "__init__.py"
+    parts = [] if is_package else [path.stem]
+    directory = path.parent
+    while (directory / "__init__.py").exists() and directory.parent != directory:
+        parts.append(directory.name)
+        directory = directory.parent
+    if is_package and not parts:
+        parts.append(path.parent.name)
+    return ".".join(reversed(parts)), is_package
+
+
+def absolute_module(current: str, is_package: bool, node: ast.ImportFrom) -> str | None:
+    """The absolute module an ``ImportFrom`` names (``from ..util import x`` in ``a.b.c``
+    is ``a.util``)."""
+    if not node.level:
+        return node.module
+    package = current.split(".") if is_package else current.split(".")[:-1]
+    if node.level - 1 > len(package):
+        return None
+    base = package[: len(package) - (node.level - 1)]
+    if node.module:
+        base = [*base, node.module]
+    return ".".join(base) if base else None
+
+
+# ---------------------------------------------------------------------- deriving facts
+
+
+def derive_facts(text: str, path: str, name: str, is_package: bool) -> ModuleFacts:
+    """The facts of one module, from its source text (empty when it cannot be parsed)."""
+    from iolint.engine import parse
+    from iolint.model.module import ModuleModel
+    from iolint.model.source import SourceText
+
+    if not any(word in text for word in FACT_TRIGGERS):
+        return ModuleFacts(name, *_imports_only(text, path, name, is_package))
+    tree = parse(text, path)
+    if not isinstance(tree, ast.Module):
+        return ModuleFacts(name)
+    try:
+        model = ModuleModel(tree, SourceText(text), path, module=name, is_package=is_package)
+        return model_facts(model, name, is_package)
+    except RecursionError:
+        return ModuleFacts(name)
+
+
+def _imports_only(
+    text: str, path: str, name: str, is_package: bool
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Re-exports matter even in modules without I/O (a package ``__init__`` importing a
+    helper): read the import statements only."""
+    if "import" not in text:
+        return {}, ()
+    from iolint.engine import parse
+
+    tree = parse(text, path)
+    if not isinstance(tree, ast.Module):
+        return {}, ()
+    return _module_imports(tree, name, is_package)
+
+
+def _module_imports(
+    tree: ast.Module, name: str, is_package: bool
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    imports: dict[str, str] = {}
+    stars: list[str] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.asname:
+                    imports[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".", 1)[0]
+                    imports[top] = top
+        elif isinstance(stmt, ast.ImportFrom):
+            module = absolute_module(name, is_package, stmt)
+            if module is None:
+                continue
+            for alias in stmt.names:
+                if alias.name == "*":
+                    stars.append(module)
+                else:
+                    imports[alias.asname or alias.name] = f"{module}.{alias.name}"
+    return imports, tuple(stars)
+
+
+def model_facts(model: Any, name: str, is_package: bool) -> ModuleFacts:
+    """Facts from a built :class:`ModuleModel` (typed ``Any`` to avoid an import cycle)."""
+    imports, stars = _module_imports(model.tree, name, is_package)
+    functions: dict[str, KindFact] = {}
+    fsyncs: dict[str, int] = {}
+    classes: dict[str, ClassFacts] = {}
+    for stmt in model.tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            kind = model.return_kind(stmt)
+            if kind is not None:
+                functions[stmt.name] = KindFact.of(kind)
+            position = model.fsynced_parameter(stmt)
+            if position is not None:
+                fsyncs[stmt.name] = position
+        elif isinstance(stmt, ast.ClassDef):
+            classes[stmt.name] = _class_facts(model, stmt)
+    return ModuleFacts(name, imports, stars, functions, classes, fsyncs)
+
+
+def _class_facts(model: Any, cls: ast.ClassDef) -> ClassFacts:
+    bases = tuple(b for b in (model.class_qualname(base) for base in cls.bases) if b is not None)
+    attributes: dict[str, KindFact] = {}
+    for attr in model.class_attributes(cls):
+        kind = model.own_attribute_kind(cls, attr)
+        if kind is not None:
+            attributes[attr] = KindFact.of(kind)
+    methods: dict[str, KindFact] = {}
+    for stmt in cls.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            kind = model.return_kind(stmt)
+            if kind is not None:
+                methods[stmt.name] = KindFact.of(kind)
+    return ClassFacts(bases, attributes, methods)
+
+
+# ---------------------------------------------------------------------- the index
+
+
+@cache
+def _root_of_directory(directory: Path) -> Path | None:
+    markers = ("pyproject.toml", "setup.cfg", "setup.py", ".git", ".hg", ".svn")
+    for candidate in (directory, *directory.parents):
+        if any((candidate / m).exists() for m in markers):
+            return candidate
+    return None
+
+
+def find_root(path: Path) -> Path | None:
+    """The project root of ``path``: the closest directory above it holding a
+    ``pyproject.toml``, a ``setup.cfg``, a ``setup.py`` or a VCS directory."""
+    return _root_of_directory(path.resolve().parent)
+
+
+@lru_cache(maxsize=16)
+def shared_index(root: Path, cache_dir: Path | None) -> ProjectIndex:
+    """The index of ``root`` for this process: every file linted here shares it (it only
+    grows, and entries are keyed by content, so sharing is safe)."""
+    return ProjectIndex(root, cache_dir)
+
+
+class ProjectIndex:
+    """The facts of one project's modules, derived on demand and cached by content hash.
+
+    One instance per process and root; it only grows (facts of files that change get new
+    hashes), so sharing it between the files a process lints is safe."""
+
+    def __init__(self, root: Path, cache_dir: Path | None) -> None:
+        self.root = root.resolve()
+        self.cache_dir = cache_dir
+        self._facts: dict[Path, tuple[str, ModuleFacts, tuple[int, int] | None]] = {}
+        self._module_files: dict[str, Path | None] = {}
+
+    # ------------------------------------------------------------------ files
+    def facts_of_file(
+        self, path: Path, data: bytes | None = None, *, derive: bool = True
+    ) -> ModuleFacts | None:
+        """The facts of the module in ``path`` (read unless ``data`` is given); with
+        ``derive=False`` only what the disk cache already holds."""
+        path = path.resolve()
+        stamp = _stamp(path) if data is None else None
+        known = self._facts.get(path)
+        if known is not None and stamp is not None and known[2] == stamp:
+            return known[1]  # unchanged since this process last read it
+        if data is None:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return None
+        digest = hashlib.sha256(data).hexdigest()
+        if known is not None and known[0] == digest:
+            self._facts[path] = (digest, known[1], stamp)
+            return known[1]
+        name, is_package = module_name(path)
+        facts = self._load(digest, name)
+        if facts is None and not derive:
+            return None
+        if facts is None:
+            from iolint.engine import read_text
+
+            text = read_text(data)
+            facts = (
+                ModuleFacts(name)
+                if not isinstance(text, str)
+                else derive_facts(text, str(path), name, is_package)
+            )
+            self._store(digest, facts)
+        self._facts[path] = (digest, facts, stamp)
+        return facts
+
+    def _entry(self, digest: str, suffix: str = "") -> Path | None:
+        return None if self.cache_dir is None else self.cache_dir / f"{digest}{suffix}.json"
+
+    def _load(self, digest: str, name: str, suffix: str = "") -> ModuleFacts | None:
+        entry = self._entry(digest, suffix)
+        if entry is None:
+            return None
+        try:
+            data = json.loads(entry.read_bytes())
+            if data.get("format") != INDEX_FORMAT or data["facts"]["name"] != name:
+                return None
+            return ModuleFacts.from_json(data["facts"])
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            return None
+
+    def _store(self, digest: str, facts: ModuleFacts, suffix: str = "") -> None:
+        entry = self._entry(digest, suffix)
+        if entry is None:
+            return
+        payload = json.dumps({"format": INDEX_FORMAT, "facts": facts.to_json()}).encode(
+            "utf-8", "surrogatepass"
+        )
+        tmp: str | None = None
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=entry.parent)
+            with os.fdopen(fd, "wb") as f:
+                f.write(payload)
+            # No fsync: like the result cache, a lost entry is only a miss.
+            os.replace(tmp, entry)  # noqa: IO302
+            tmp = None
+        except OSError:
+            pass
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    # ------------------------------------------------------------------ modules
+    def module_file(self, name: str) -> Path | None:
+        """The file of project module ``name`` under the root (also under ``src/``)."""
+        if name in self._module_files:
+            return self._module_files[name]
+        found: Path | None = None
+        relative = Path(*name.split("."))
+        for base in (self.root, self.root / "src"):
+            for candidate in (base / relative.with_suffix(".py"), base / relative / "__init__.py"):
+                if candidate.is_file():
+                    found = candidate
+                    break
+            if found is not None:
+                break
+        self._module_files[name] = found
+        return found
+
+    def module_facts(self, name: str) -> ModuleFacts | None:
+        path = self.module_file(name)
+        return None if path is None else self.facts_of_file(path)
+
+    def lookups(self) -> ProjectFacts:
+        """A fresh, recording view of the project for one linted file."""
+        return ProjectFacts(index=self)
+
+    def current(self, dependencies: Iterable[tuple[str, str]]) -> bool:
+        """Whether every module a cached result consulted still has the facts it had."""
+        for name, digest in dependencies:
+            facts = self.module_facts(name)
+            if (facts.digest() if facts is not None else ABSENT) != digest:
+                return False
+        return True
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+__all__ = [
+    "ABSENT",
+    "FACT_TRIGGERS",
+    "INDEX_DIR_NAME",
+    "ClassFacts",
+    "KindFact",
+    "ModuleFacts",
+    "ProjectFacts",
+    "ProjectIndex",
+    "absolute_module",
+    "derive_facts",
+    "find_root",
+    "model_facts",
+    "module_name",
+    "shared_index",
+]
