@@ -254,10 +254,31 @@ def is_bytes_literal_of_len(node: ast.expr | None, max_len: int) -> bool:
     )
 
 
+def _slice_width(s: ast.expr) -> int | None:
+    """How many items ``x[s]`` has at most, for a slice with literal bounds or of the form
+    ``i:i + n``; None when unknown."""
+    if not isinstance(s, ast.Slice) or s.step is not None:
+        return None
+    lower = 0 if s.lower is None else literal_int(s.lower)
+    upper = None if s.upper is None else literal_int(s.upper)
+    if lower is not None and upper is not None and lower >= 0 and upper >= 0:
+        return max(upper - lower, 0)
+    up = s.upper
+    if (
+        isinstance(up, ast.BinOp)
+        and isinstance(up.op, ast.Add)
+        and s.lower is not None
+        and ast.dump(up.left) == ast.dump(s.lower)
+    ):
+        return literal_int(up.right)
+    return None
+
+
 def is_single_byte(model: ModuleModel, node: ast.expr | None, depth: int = 0) -> bool:
     """A payload of at most one byte, which a write transfers whole or not at all: a literal
     (``b"\\0"``), ``chr(4).encode()``, ``str(1).encode()``, ``bytes([n])``, ``n.to_bytes(1)``,
-    or a terminal control character ``termios.tcgetattr(fd)[6][termios.VEOF]``."""
+    a one-item slice (``buf[0:1]``, ``bytes(buf[i:i + 1])``), or a terminal control character
+    ``termios.tcgetattr(fd)[6][termios.VEOF]``."""
     if node is None:
         return False
     if is_bytes_literal_of_len(node, 1):
@@ -284,11 +305,17 @@ def is_single_byte(model: ModuleModel, node: ast.expr | None, depth: int = 0) ->
             literal = inner.value if isinstance(inner, ast.Constant) else None
             return isinstance(literal, str) and len(literal) <= 1 and literal.isascii()
         q = model.call_qualname(node)
-        if q == "builtins.bytes" and len(node.args) == 1:
+        if q in ("builtins.bytes", "builtins.bytearray") and len(node.args) == 1:
             arg = node.args[0]
-            return isinstance(arg, (ast.List, ast.Tuple)) and len(arg.elts) <= 1
+            if isinstance(arg, (ast.List, ast.Tuple)):
+                return len(arg.elts) <= 1
+            # bytes(buf[0:1]): a copy of a one-byte payload
+            return is_single_byte(model, arg, depth + 1)
         if isinstance(func, ast.Attribute) and func.attr == "to_bytes" and node.args:
             return literal_int(node.args[0]) == 1
+    if isinstance(node, ast.Subscript) and _slice_width(node.slice) in (0, 1):
+        # pending[0:1], data[:1], buf[i:i + 1]: at most one item of a bytes-like payload
+        return True
     if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Subscript):
         # tcgetattr(fd)[6] is the cc array; each of its items is a one-byte bytes object.
         cc = node.value
