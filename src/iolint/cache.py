@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from iolint import __version__
+from iolint.cache_write import write_entry
 from iolint.config import Settings
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, ParseError, Position
 
@@ -135,22 +136,7 @@ class ResultCache:
             "dependencies": [list(d) for d in result.dependencies],
         }
         payload = json.dumps(entry, separators=(",", ":")).encode("utf-8", "surrogatepass")
-        tmp: str | None = None
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=self.directory)
-            with os.fdopen(fd, "wb") as f:
-                f.write(payload)  # a whole-buffer write on a regular file: never short
-            # No fsync, on purpose: a cache entry lost or emptied by a power failure is only a
-            # miss (an empty or torn entry fails to decode and is recomputed), and syncing
-            # every entry would make warm runs disk-bound.
-            os.replace(tmp, self._entry(key))  # noqa: IO302
-            tmp = None
-        except OSError:
-            pass
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        write_entry(self._entry(key), payload)
 
 
 def _write_if_missing(path: Path, content: str) -> None:

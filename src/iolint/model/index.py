@@ -23,18 +23,16 @@ the index only for names it cannot resolve inside the module.
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from iolint.cache_write import write_entry
 from iolint.model.kinds import Category, ObjKind
 
 INDEX_FORMAT = 1
@@ -460,21 +458,7 @@ class ProjectIndex:
         payload = json.dumps({"format": INDEX_FORMAT, "facts": facts.to_json()}).encode(
             "utf-8", "surrogatepass"
         )
-        tmp: str | None = None
-        try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=entry.parent)
-            with os.fdopen(fd, "wb") as f:
-                f.write(payload)
-            # No fsync: like the result cache, a lost entry is only a miss.
-            os.replace(tmp, entry)  # noqa: IO302
-            tmp = None
-        except OSError:
-            pass
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        write_entry(entry, payload)
 
     # ------------------------------------------------------------------ modules
     def module_file(self, name: str) -> Path | None:

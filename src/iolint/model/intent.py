@@ -24,6 +24,7 @@ from pathlib import PurePath
 from iolint.model.fsync import is_fsync_call
 from iolint.model.kinds import call_arg, literal_str
 from iolint.model.module import ModuleModel
+from iolint.model.platform import unconditional_imports
 from iolint.model.scopes import dotted_name
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -222,16 +223,6 @@ def _is_test_path(path: str) -> bool:
     )
 
 
-def _top_level_imports(model: ModuleModel) -> set[str]:
-    found: set[str] = set()
-    for stmt in model.tree.body:
-        if isinstance(stmt, ast.Import):
-            found |= {a.name.split(".")[0] for a in stmt.names}
-        elif isinstance(stmt, ast.ImportFrom) and stmt.module and not stmt.level:
-            found.add(stmt.module.split(".")[0])
-    return found
-
-
 def _temp_names(model: ModuleModel) -> frozenset[str]:
     """``self.dir = tempfile.mkdtemp()``, ``WORK = mkdtemp()``, ``with TemporaryDirectory()
     as d``: names and attributes that hold a temporary directory."""
@@ -381,7 +372,7 @@ def _durable_switches(model: ModuleModel) -> frozenset[ast.AST]:
 
 
 def module_intent(model: ModuleModel) -> ModuleIntent:
-    imports = _top_level_imports(model)
+    imports = unconditional_imports(model)
     return ModuleIntent(
         test_module=_is_test_path(model.path) or bool(imports & _TEST_IMPORTS),
         path_words=_path_words(model.path),

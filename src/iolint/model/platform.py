@@ -35,7 +35,7 @@ class ModulePlatform:
     windows_only: bool
 
 
-def _unconditional_imports(model: ModuleModel) -> set[str]:
+def unconditional_imports(model: ModuleModel) -> set[str]:
     """Modules imported by top-level statements (not inside ``try``/``if``)."""
     found: set[str] = set()
     for stmt in model.tree.body:
@@ -67,7 +67,7 @@ def _tests_windows(model: ModuleModel) -> bool:
 
 
 def module_platform(model: ModuleModel) -> ModulePlatform:
-    top = _unconditional_imports(model)
+    top = unconditional_imports(model)
     forks = any(model.call_qualname(c) == "os.fork" for c in model.calls_named("fork"))
     return ModulePlatform(
         posix_only=bool(top & POSIX_ONLY_MODULES) or forks,
