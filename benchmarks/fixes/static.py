@@ -113,7 +113,7 @@ def edit_shape(edits: tuple[Edit, ...]) -> str:
 
 
 def make_settings(mode: str) -> Settings:
-    """``default`` and ``strict`` are the precision harness's two modes; ``all`` adds opt-in rules."""
+    """``default`` and ``strict``: the precision harness's two modes; ``all``: opt-in rules too."""
     if mode == "all":
         opt_in = tuple(r.code for r in all_rules() if not r.default_enabled)
         return Settings(select=("IO",), extend_select=opt_in, respect_gitignore=False)
