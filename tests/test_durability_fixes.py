@@ -448,6 +448,45 @@ def test_io306_helper_goes_above_the_comment_of_the_next_statement() -> None:
     assert_clean(out)
 
 
+def _e402(fixed: str) -> list[str]:
+    """Imports that ruff's E402 finds below module code (a helper put above them)."""
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    result = subprocess.run(
+        [ruff, "check", "--no-cache", "--isolated", "--select", "E402", "-"],
+        input=fixed,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return [line for line in result.stdout.splitlines() if "E402" in line]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        # dulwich: the module dunders first, as PEP 8 says, then the imports.
+        '"""Doc."""\n\n__all__ = [\n    "save",\n]\n\nimport json\nimport os\n',
+        # pipx: the same after a future import.
+        'from __future__ import annotations\n\n__lazy_modules__ = ["json"]\n\n'
+        "import json\nimport os\n",
+        # dulwich's worktree.py: imports go on after an ``if TYPE_CHECKING:`` block.
+        "import json\nfrom typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n"
+        "    from pathlib import Path\nimport os\n",
+    ],
+)
+def test_io306_helper_goes_below_the_whole_import_block(header: str) -> None:
+    annotation = ': "Path"' if "TYPE_CHECKING" in header else ""
+    source = header + (
+        f'\n\ndef save(path{annotation}, data):\n    with open(path, "w") as f:\n'
+        "        json.dump(data, f)\n"
+    )
+    out, _ = fix_of(source, "IO306")
+    assert "def _atomic_write(" in out
+    assert out.index("def _atomic_write(") > out.index("import os\n")
+    assert _e402(out) == []
+    assert_clean(out)
+
+
 def test_io306_second_rewrite_calls_the_helper_the_first_added() -> None:
     source = textwrap.dedent(
         """\

@@ -290,6 +290,49 @@ def test_io101_helper_is_recognised_by_what_it_does(helper: str) -> None:
     assert "memoryview(payload)" in fixed
 
 
+LIVENESS_HELPER = """
+import os
+
+
+class Spawn:
+    def __init__(self, fd, alive):
+        self._alive = alive
+        self.fd = fd
+
+    def isalive(self):
+        return self._alive
+
+    def _writen(self, fd, data):
+        while data != b"" and self.isalive():
+            n = os.write(fd, data)
+            data = data[n:]
+
+    def relay(self, out_fd, data):
+        os.write(out_fd, data)
+"""
+
+
+def test_io101_helper_that_also_stops_on_another_condition_is_not_called(
+    pipe: tuple[int, int],
+) -> None:
+    # pexpect's shape: the helper stops when the child is gone. Called for the relay, it
+    # would drop a dead child's last output, which the single write still wrote.
+    source = textwrap.dedent(LIVENESS_HELPER)
+    fixed = apply_fixes(source, "IO101")
+    assert "self._writen(out_fd, data)" not in fixed
+    assert "os.write(out_fd, _view[_sent:])" in fixed
+    outputs = []
+    for text in (source, fixed):
+        namespace: dict[str, object] = {}
+        exec(compile(text, "<fixed>", "exec"), namespace)
+        r, w = os.pipe()
+        namespace["Spawn"](-1, False).relay(w, b"last words")  # type: ignore[operator]
+        os.close(w)
+        outputs.append(drain(r))
+        os.close(r)
+    assert outputs == [b"last words", b"last words"]
+
+
 # ----------------------------------------------------------------- IO104
 
 

@@ -5,7 +5,9 @@ fixed file gains a pyflakes finding.
     python benchmarks/fixes/static.py --no-install ...       # reuse the precision venv
 
 It reuses the precision harness (``benchmarks/precision/run.py``): the same pinned packages,
-installed the same way into a scratch venv, and the same "every rule" settings. The ``.py``
+installed the same way into a scratch venv. ``--settings`` picks what is fixed: ``default``
+(what ``iolint check --fix`` does out of the box), ``strict`` (``strict = true``), or ``all``
+(every rule, opt-in ones too, not strict: the settings of the first run). The ``.py``
 files those distributions installed are copied into a scratch directory, every fix (safe and
 unsafe) is applied to the copies with the fixer the CLI uses (``runner.process_path`` with
 ``fix=True, unsafe=True``), and ``ruff check --select F`` runs on every changed file before and
@@ -24,7 +26,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from iolint.config import Settings
 from iolint.diagnostics import Edit
+from iolint.registry import all_rules
 from iolint.runner import process_path
 
 HERE = Path(__file__).resolve().parent
@@ -108,8 +112,15 @@ def edit_shape(edits: tuple[Edit, ...]) -> str:
     return "statements rewritten"
 
 
-def fix_all(copies: dict[Path, str]) -> Report:
-    settings = precision.all_rules_settings()
+def make_settings(mode: str) -> Settings:
+    """``default`` and ``strict``: the precision harness's two modes; ``all``: opt-in rules too."""
+    if mode == "all":
+        opt_in = tuple(r.code for r in all_rules() if not r.default_enabled)
+        return Settings(select=("IO",), extend_select=opt_in, respect_gitignore=False)
+    return Settings(respect_gitignore=False, strict=mode == "strict")
+
+
+def fix_all(copies: dict[Path, str], settings: Settings) -> Report:
     report = Report(files_seen=len(copies))
     originals: dict[Path, str] = {}
     for path in copies:
@@ -185,6 +196,7 @@ def main() -> int:
     ap.add_argument("--scratch", type=Path, default=Path("/tmp/iolint-fixes-static"))
     ap.add_argument("--no-install", action="store_true", help="reuse the scratch venv as it is")
     ap.add_argument("--diffs", type=Path, help="also write every fix as one unified diff here")
+    ap.add_argument("--settings", choices=("default", "strict", "all"), default="default")
     args = ap.parse_args()
     repo = HERE.parent.parent
     for p in (args.venv, args.scratch):
@@ -194,7 +206,7 @@ def main() -> int:
     names = [r.split("==")[0] for r in precision.requirements(args.packages)]
     packages = precision.installed_files(py, names)
     copies = copy_packages(packages, args.scratch / "copy")
-    report = fix_all(copies)
+    report = fix_all(copies, make_settings(args.settings))
     print(render(report))
     if args.diffs:
         args.diffs.write_text("".join(report.diffs.values()), encoding="utf-8")

@@ -44,9 +44,23 @@ def _header_end(body: list[ast.stmt]) -> int:
     return 0
 
 
+def _is_dunder_assignment(stmt: ast.stmt) -> bool:
+    """``__all__ = [...]``, ``__version__ = "1"``: module dunders, which PEP 8 puts after the
+    docstring and before the imports (dulwich, pipx's ``__lazy_modules__``)."""
+    targets: list[ast.expr] = []
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, ast.AnnAssign):
+        targets = [stmt.target]
+    return bool(targets) and all(
+        isinstance(t, ast.Name) and t.id.startswith("__") and t.id.endswith("__") for t in targets
+    )
+
+
 def _sections(model: ModuleModel) -> tuple[list[list[_Import]], int]:
     """The leading import block as blank-line separated sections (``__future__`` excluded),
-    and the index of the first top-level statement after the docstring and future imports."""
+    and the index of the first top-level statement after the docstring, the future imports
+    and the module dunders that precede the imports."""
     body = model.tree.body
     i = _header_end(body)
     while i < len(body) and isinstance(body[i], ast.ImportFrom):
@@ -54,6 +68,8 @@ def _sections(model: ModuleModel) -> tuple[list[list[_Import]], int]:
         assert isinstance(stmt, ast.ImportFrom)
         if stmt.module != "__future__":
             break
+        i += 1
+    while i < len(body) and _is_dunder_assignment(body[i]):
         i += 1
     first = i
     sections: list[list[_Import]] = []
@@ -173,9 +189,27 @@ def first_after_imports(model: ModuleModel) -> int:
     a helper a fix adds goes, so that every fix of the module puts it at the same place."""
     body = model.tree.body
     i = _header_end(body)
-    while i < len(body) and isinstance(body[i], (ast.Import, ast.ImportFrom)):
+    while i < len(body) and (
+        isinstance(body[i], (ast.Import, ast.ImportFrom))
+        or _is_dunder_assignment(body[i])
+        or _imports_only(body[i])
+    ):
         i += 1
     return i
+
+
+def _imports_only(stmt: ast.stmt) -> bool:
+    """``if TYPE_CHECKING:`` or ``try: import x / except ImportError:`` holding nothing but
+    imports: part of the import block (dulwich's worktree.py imports more after one)."""
+    if isinstance(stmt, ast.If):
+        parts = [stmt.body, stmt.orelse]
+    elif isinstance(stmt, ast.Try):
+        parts = [stmt.body, stmt.orelse, *(h.body for h in stmt.handlers)]
+    else:
+        return False
+    return all(
+        isinstance(s, (ast.Import, ast.ImportFrom, ast.Pass)) for part in parts for s in part
+    )
 
 
 def unused_after_removal(model: ModuleModel, removed: ast.stmt) -> list[Edit] | None:

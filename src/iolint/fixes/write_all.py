@@ -232,6 +232,8 @@ def _as_helper(model: ModuleModel, func: ast.FunctionDef, label: str) -> _Helper
     if a.defaults or len(params) not in (1, 2):
         return None
     for loop in (n for n in walk_local(func.body) if isinstance(n, ast.While)):
+        if not _tests_only_what_is_left(loop.test):
+            continue
         for node in walk_local([loop.test, *loop.body]):
             if not isinstance(node, ast.Call) or not _advancing_write(model, node, loop, label):
                 continue
@@ -252,6 +254,21 @@ def _as_helper(model: ModuleModel, func: ast.FunctionDef, label: str) -> _Helper
             ):
                 return _Helper(func, method, payload, None, model.text_of(dest), 1)
     return None
+
+
+def _tests_only_what_is_left(test: ast.expr) -> bool:
+    """The loop stops only when the payload is written: its test reads local names, constants
+    and ``len()``. pexpect's ``__interact_writen`` loops ``while data != b'' and
+    self.isalive()``: called for another write, it would drop the output of a child that has
+    just exited, which the single write it replaces wrote."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Attribute):
+            return False
+        if isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Name) and node.func.id == "len"
+        ):
+            return False
+    return True
 
 
 def _advancing_write(model: ModuleModel, call: ast.Call, loop: ast.While, label: str) -> bool:
