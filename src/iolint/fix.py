@@ -143,15 +143,20 @@ def fix_text(
     *,
     unsafe: bool,
     line_length: int = DEFAULT_LINE_LENGTH,
+    check_cst: bool = True,
 ) -> FixOutcome:
     """Fix, re-lint and fix again until nothing changes (at most ``MAX_ROUNDS`` rounds).
+
+    ``check_cst=False`` skips the libcst parse of each result (``ast.parse`` still runs): the
+    lint report's fix plan uses it, because importing and running libcst on every file with a
+    fixable finding doubled lint-only runs; the text ``--fix`` writes is always checked.
 
     A fix is kept only when the text it gives parses, has no line longer than
     ``line_length`` that the fix wrote, gains no finding of iolint that the next round does
     not fix (and none of the fix's own rule inside the code it wrote), and gains no pyflakes
     message. A refused fix is not tried again; the others of its round still apply.
     """
-    original_parses_cst = parses(text)
+    original_parses_cst = check_cst and parses(text)
     fixed: list[Diagnostic] = []
     rejected: list[Diagnostic] = []
     refused: set[tuple[str, str, int, str]] = set()

@@ -103,7 +103,9 @@ def planned_fixes(
     fix_text = _fixer()[0]
     from iolint.fix import demoted, refused_in
 
-    outcome = fix_text(text, relint, unsafe=unsafe, line_length=line_length_for(path))
+    outcome = fix_text(
+        text, relint, unsafe=unsafe, line_length=line_length_for(path), check_cst=False
+    )
     refused = refused_in(outcome, text)
     diagnostics = tuple(demoted(d) if refused(d) else d for d in result.diagnostics)
     return replace(result, diagnostics=diagnostics, planned=tuple(d.code for d in outcome.fixed))
