@@ -1135,3 +1135,33 @@ def test_io302_bare_close_gets_no_fix() -> None:
     found = [d for d in lint(BARE_CLOSE_SAVE, ["IO302"])]
     assert [d.code for d in found] == ["IO302"]
     assert found[0].fix is None or not found[0].fix.edits
+
+
+@pytest.mark.parametrize(
+    ("header", "shown"),
+    [
+        ("from .utils import atomic_writing\n", "`atomic_writing`"),
+        ("from dulwich.file import GitFile\n", "`GitFile`"),
+        ("from pip._internal.utils.misc import adjacent_tmp_file\n", "`adjacent_tmp_file`"),
+        ("", "`.write_atomic()`"),
+    ],
+)
+def test_io306_is_advice_where_the_project_has_its_own_atomic_writer(
+    header: str, shown: str
+) -> None:
+    """An inline atomic rewrite beside the project's own writer (imported from another module,
+    or a method the module already calls) would be a second copy of the protocol: advice that
+    names the writer, no edits (rules.md, second edition: project helpers first)."""
+    source = (
+        header
+        + "\n\ndef save_config(path, text):\n"
+        + "    with open(path, 'w') as f:\n"
+        + "        f.write(text)\n"
+    )
+    if not header:
+        source += "\n\ndef save_state(path, data):\n    path.write_atomic(data, 'w')\n"
+    found = [d for d in lint(source, ["IO306"]) if d.code == "IO306"]
+    assert len(found) == 1
+    fix = found[0].fix
+    assert fix is not None and fix.applicability is Applicability.DISPLAY_ONLY
+    assert not fix.edits and shown in fix.message

@@ -156,6 +156,39 @@ def atomic_writers(model: ModuleModel) -> AtomicWriters:
     return AtomicWriters(usable, tuple(others))
 
 
+# Spellings of atomic-write machinery that projects build for themselves (rules.md, second
+# edition: "a GitFile-style lock-file writer, an atomictempfile, an adjacent_tmp_file").
+_ATOMIC_WORDS = ("atomic", "gitfile", "adjacent_tmp", "lockedfile", "safefile", "savefile")
+
+
+def project_atomic_writers(model: ModuleModel) -> tuple[str, ...]:
+    """Atomic writers this module reaches outside itself: names it imports or methods it calls
+    whose spelling says atomic write (``atomic_writing``, ``GitFile``, ``.write_atomic()``),
+    and imported project functions the project index knows fsync their argument."""
+    found: dict[str, None] = {}
+    for node in model.nodes(ast.ImportFrom, ast.Import, ast.Call):
+        if isinstance(node, (ast.ImportFrom, ast.Import)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in (
+                "os",
+                "tempfile",
+                "shutil",
+            ):
+                continue
+            for alias in node.names:
+                name = alias.name.rsplit(".", 1)[-1]
+                if any(w in name.lower() for w in _ATOMIC_WORDS):
+                    found[alias.asname or name] = None
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and "atomic" in func.attr.lower():
+                found[f".{func.attr}()"] = None
+            elif isinstance(func, ast.Name) and model.project is not None:
+                q = model.project_qualname(func)
+                if q is not None and model.project.fsynced_parameter(q) is not None:
+                    found[func.id] = None
+    return tuple(found)
+
+
 def _derived_from(model: ModuleModel, expr: ast.expr, params: set[str]) -> bool:
     """``expr`` is computed from one of ``params`` (directly or through one local)."""
     for n in ast.walk(expr):
@@ -352,6 +385,18 @@ def atomic_rewrite_fix(model: ModuleModel, file: WrittenFile) -> Fix | None:
             Applicability.DISPLAY_ONLY,
             (),
         )
+    if writers.callable_name is None:
+        elsewhere = project_atomic_writers(model)
+        if elsewhere:
+            # The project writes atomically with its own machinery (a GitFile-style lock-file
+            # writer, an adjacent_tmp_file, a write_atomic method): an inline copy beside it
+            # is wrong, and calling it needs its own conventions, so the fix is advice.
+            names = ", ".join(f"`{n}`" for n in elsewhere)
+            return Fix(
+                f"Write through the project's own atomic writer ({names}) instead",
+                Applicability.DISPLAY_ONLY,
+                (),
+            )
     applicability = (
         Applicability.DISPLAY_ONLY if _etc_path(model, site.path) else Applicability.UNSAFE
     )
