@@ -12,11 +12,11 @@ other imports, after the docstring and ``from __future__``.
 from __future__ import annotations
 
 import ast
-import sys
 from dataclasses import dataclass
 
 from iolint.diagnostics import Edit, Position
 from iolint.model import ModuleModel
+from iolint.stdlib_names import stdlib_modules
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class _Import:
 
     @property
     def stdlib(self) -> bool:
-        return self.module.split(".")[0] in sys.stdlib_module_names
+        return self.module.split(".")[0] in stdlib_modules()
 
 
 def _describe(stmt: ast.Import | ast.ImportFrom) -> _Import:

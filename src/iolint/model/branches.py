@@ -10,6 +10,9 @@ import ast
 
 from iolint.model.module import ModuleModel
 
+# ``match`` statements exist from Python 3.10 on; on 3.9 nothing is one.
+_MATCH: tuple[type, ...] = (ast.Match,) if hasattr(ast, "Match") else ()
+
 
 def _side(anc: ast.AST, node: ast.AST, model: ModuleModel) -> str | None:
     """Which branch of ``anc`` (an ``if`` or a ``match``) contains ``node``, if any."""
@@ -20,8 +23,8 @@ def _side(anc: ast.AST, node: ast.AST, model: ModuleModel) -> str | None:
         if any(id(s) in chain for s in anc.orelse):
             return "orelse"
         return None
-    if isinstance(anc, ast.Match):
-        for i, case in enumerate(anc.cases):
+    if isinstance(anc, _MATCH):
+        for i, case in enumerate(anc.cases):  # type: ignore[attr-defined]
             if id(case) in chain:
                 return f"case{i}"
     return None
@@ -33,7 +36,7 @@ def mutually_exclusive(model: ModuleModel, a: ast.AST, b: ast.AST) -> bool:
     for anc in model.ancestors(a):
         if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             return False
-        if isinstance(anc, (ast.If, ast.Match)):
+        if isinstance(anc, (ast.If, *_MATCH)):
             side_a = _side(anc, a, model)
             side_b = _side(anc, b, model)
             if side_a is not None and side_b is not None and side_a != side_b:

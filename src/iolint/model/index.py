@@ -25,7 +25,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
@@ -34,6 +33,7 @@ from typing import Any
 
 from iolint.cache_write import write_entry
 from iolint.model.kinds import Category, ObjKind
+from iolint.stdlib_names import stdlib_modules
 
 INDEX_FORMAT = 1
 # The index's entries live in this directory of the result cache (``.iolint_cache``).
@@ -125,8 +125,8 @@ class ModuleFacts:
 
 
 ABSENT = "absent"
-# Top-level names of the standard library (Python 3.10+; on 3.9 nothing is excluded).
-_STDLIB: frozenset[str] = frozenset(getattr(sys, "stdlib_module_names", ()))
+# Top-level names of the standard library, never project modules.
+_STDLIB: frozenset[str] = stdlib_modules()
 
 
 class ProjectFacts:
