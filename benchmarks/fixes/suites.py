@@ -155,10 +155,10 @@ def make_venv(project: Project, tree: Path, scratch: Path) -> Path:
     return py
 
 
-def run_tests(py: Path, tree: Path, project: Project, junit: Path, timeout: int) -> dict[str, str]:
-    """Run the suite; the outcome of every test by node id (from pytest's junit XML)."""
-    junit.unlink(missing_ok=True)
-    cmd = [
+def _pytest(py: Path, junit: Path, *args: str) -> list[str]:
+    """A pytest command line whose outcomes land in ``junit``, the project's addopts cleared
+    and each test bounded by pytest-timeout."""
+    return [
         str(py),
         "-m",
         "pytest",
@@ -169,9 +169,14 @@ def run_tests(py: Path, tree: Path, project: Project, junit: Path, timeout: int)
         "addopts=",
         "--timeout=120",
         f"--junitxml={junit}",
-        *project.pytest_args,
-        *project.tests,
+        *args,
     ]
+
+
+def run_tests(py: Path, tree: Path, project: Project, junit: Path, timeout: int) -> dict[str, str]:
+    """Run the suite; the outcome of every test by node id (from pytest's junit XML)."""
+    junit.unlink(missing_ok=True)
+    cmd = _pytest(py, junit, *project.pytest_args, *project.tests)
     # After a timeout, pytest has written no XML: the run then has no outcomes at all.
     with contextlib.suppress(subprocess.TimeoutExpired):
         subprocess.run(cmd, cwd=tree, capture_output=True, timeout=timeout, check=False)
@@ -248,19 +253,7 @@ def write_sources(contents: dict[Path, bytes]) -> None:
 def rerun(py: Path, tree: Path, nodes: list[str], junit: Path) -> dict[str, str]:
     """Run the given junit node ids again (translated back to pytest ids where possible)."""
     ids = [_pytest_id(tree, n) for n in nodes]
-    cmd = [
-        str(py),
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "addopts=",
-        "--timeout=120",
-        f"--junitxml={junit}",
-        *[i for i in ids if i],
-    ]
+    cmd = _pytest(py, junit, *[i for i in ids if i])
     subprocess.run(cmd, cwd=tree, capture_output=True, timeout=900, check=False)
     return parse_junit(junit)
 
