@@ -12,7 +12,7 @@ from typing import Any
 from iolint.cache import CachedResult, ResultCache
 from iolint.config import Settings
 from iolint.diagnostics import Diagnostic, ParseError, fix_applies
-from iolint.engine import lint_text
+from iolint.engine import LintResult, lint_text
 from iolint.fixes.style import line_length_for
 from iolint.model.index import (
     INDEX_DIR_NAME,
@@ -25,7 +25,7 @@ from iolint.model.index import (
 from iolint.model.source import DecodedSource, DecodeError, decode_source
 from iolint.noqa_edits import add_noqa
 from iolint.registry import all_rules
-from iolint.rules.base import Rule
+from iolint.rules.base import Rule, RuleOptions
 
 _FIXER_NAMES = ("fix_text", "write_atomic", "FixWriteError")
 
@@ -90,15 +90,7 @@ def planned_fixes(
     ctx = context if context is not None else project_context(path, None)
 
     def relint(t: str) -> Sequence[Diagnostic]:
-        return lint_text(
-            t,
-            result.path,
-            rules,
-            options,
-            project=ctx.facts,
-            module=ctx.module,
-            is_package=ctx.is_package,
-        ).diagnostics
+        return ctx.lint(t, result.path, rules, options).diagnostics
 
     fix_text = _fixer()[0]
     from iolint.fix import demoted, refused_in
@@ -132,6 +124,28 @@ class ProjectContext:
     def dependencies(self) -> tuple[tuple[str, str], ...]:
         return self.facts.dependencies() if self.facts is not None else ()
 
+    def lint(
+        self,
+        text: str,
+        display: str,
+        rules: Sequence[Rule],
+        options: RuleOptions,
+        *,
+        tree: ast.Module | None = None,
+    ) -> LintResult:
+        """``lint_text`` with this file's project facts: the lint, the fix plan and the
+        fixer's re-lints see the same facts, so the report and ``--fix`` agree."""
+        return lint_text(
+            text,
+            display,
+            rules,
+            options,
+            tree=tree,
+            project=self.facts,
+            module=self.module,
+            is_package=self.is_package,
+        )
+
 
 def project_context(path: Path | None, cache: ResultCache | None) -> ProjectContext:
     """The project of ``path``: the closest directory above it with a ``pyproject.toml``,
@@ -163,16 +177,7 @@ def lint_source(
         context = project_context(path, None)
     if isinstance(tree, ParseError):
         return FileResult(display_path, parse_error=tree, source=text)
-    result = lint_text(
-        text,
-        display_path,
-        rules,
-        settings.rule_options(),
-        tree=tree,
-        project=context.facts,
-        module=context.module,
-        is_package=context.is_package,
-    )
+    result = context.lint(text, display_path, rules, settings.rule_options(), tree=tree)
     return FileResult(
         display_path,
         result.diagnostics,
@@ -344,17 +349,12 @@ def fix_source(
     rules = rules_for(settings, path)
     options = settings.rule_options()
     context = project_context(path, None)
-    project = {
-        "project": context.facts,
-        "module": context.module,
-        "is_package": context.is_package,
-    }
-    first = lint_text(decoded.text, display, rules, options, **project)  # type: ignore[arg-type]
+    first = context.lint(decoded.text, display, rules, options)
     if first.parse_error is not None:
         return FileResult(display, parse_error=first.parse_error, source=decoded.text)
 
     def relint(text: str) -> Sequence[Diagnostic]:
-        return lint_text(text, display, rules, options, **project).diagnostics  # type: ignore[arg-type]
+        return context.lint(text, display, rules, options).diagnostics
 
     fix_text, write_atomic, FixWriteError = _fixer()
     outcome = fix_text(decoded.text, relint, unsafe=unsafe, line_length=line_length_for(path))
