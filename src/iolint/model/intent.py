@@ -25,6 +25,7 @@ from iolint.model.fsync import is_fsync_call
 from iolint.model.kinds import call_arg, literal_str
 from iolint.model.module import ModuleModel
 from iolint.model.platform import unconditional_imports
+from iolint.model.provenance import developer_tool, job_status
 from iolint.model.scopes import dotted_name
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -605,6 +606,11 @@ def intent_of(
     words = found.words | context
     text = " ".join(sorted(words)) + " " + " ".join(found.literals).lower()
 
+    # Developer tooling writing into a checkout: version control keeps the previous content.
+    tool = developer_tool(model, target, found.idents)
+    if tool is not None:
+        return Intent(tool, None)
+
     precious = _precious(words, text, found.literals)
     if precious is not None:
         return Intent(None, precious)
@@ -682,7 +688,8 @@ def _against(
         return "build or install output"
     if fn is not None and target is not None and _only_fed_scratch_paths(model, fn, target):
         return "a serializer whose callers pass temporary or fresh paths"
-    return None
+    comment_words = words_of(_comments(model, fn)) if fn is not None else set()
+    return job_status(words, mod.path_words | comment_words)
 
 
 _NEXT_FREE = re.compile(r"(?i)(next|free|unique|unused|available|increment|versioned|numbered)")

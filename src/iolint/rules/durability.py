@@ -48,6 +48,7 @@ from iolint.model.platform import (
     reserved_temp_name,
     windows_only,
 )
+from iolint.model.provenance import rewrite_against
 from iolint.model.scopes import walk_local
 from iolint.rules.base import Rule, RuleContext
 
@@ -755,6 +756,20 @@ def _passed_for_publishing(model: ModuleModel, fn: FunctionFacts, file: WrittenF
     return False
 
 
+def _derived_copy(ctx: RuleContext, fn: FunctionFacts, file: WrittenFile) -> bool:
+    """The rewritten file is a copy of data kept elsewhere (see
+    :mod:`iolint.model.provenance`): silent unless strict."""
+    if ctx.options.strict:
+        return False
+    calls = [file.node] + [
+        e.node for e in file.events if e.kind in ("write", "use") and isinstance(e.node, ast.Call)
+    ]
+    reason = rewrite_against(
+        ctx.model, fn.node, file.node, file.path, calls, set(fn.read_paths)
+    )
+    return reason is not None
+
+
 class NonAtomicOverwrite(Rule):
     code = "IO306"
     severity = "error"
@@ -777,7 +792,7 @@ class NonAtomicOverwrite(Rule):
                     continue
                 if not _inplace_candidate(ctx, fn, file):
                     continue
-                if _not_worth_it(ctx, file.node, file.path):
+                if _not_worth_it(ctx, file.node, file.path) or _derived_copy(ctx, fn, file):
                     continue
                 if not by_name and not fn.rewrites_what_it_read(file):
                     # A save by read-modify-write: only the file it read and rewrites is the
