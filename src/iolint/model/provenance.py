@@ -34,7 +34,7 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 # Receivers that hold data durably on their own: object stores, caches of recorded results.
-_STORE_WORDS = frozenset({"store", "stores", "cache", "odb", "objects", "lfs"})
+_STORE_WORDS = frozenset({"store", "stores", "cache", "odb", "db", "database", "objects", "lfs"})
 _FILE_WORDS = frozenset({"file", "path", "filename", "fname"})
 _STORE_GETS = frozenset({"get", "read", "load", "open", "fetch", "lookup", "retrieve"})
 _STORE_PUTS = frozenset({"write", "add", "put", "store", "save", "set", "insert"})
@@ -299,10 +299,15 @@ def rewrite_against(
     target: ast.expr | None,
     calls: list[ast.Call],
     read_keys: set[str],
+    precious: bool,
 ) -> str | None:
     """Why rewriting ``target`` in place at ``at`` loses nothing, from where its content and
     path come from; ``calls`` are the calls that write the file or are handed it (``f.write(x)``,
-    ``copyfileobj(src, f)``, ``p.write_text(x)``), ``read_keys`` the paths the function reads."""
+    ``copyfileobj(src, f)``, ``p.write_text(x)``), ``read_keys`` the paths the function reads.
+    A ``precious`` target (a user's configuration, credentials...) is silenced only as a
+    private generated copy: a copy or a redirection onto it still tears it."""
+    if precious:
+        return private_data_copy(model, fn, target, read_keys)
     payloads = [
         c.args[0]
         for c in calls
@@ -316,3 +321,57 @@ def rewrite_against(
         or redirection(model, fn, at)
         or private_data_copy(model, fn, target, read_keys)
     )
+
+
+_FORCE_WORDS = frozenset({"force", "forced", "overwrite", "clobber"})
+
+
+def forced_move(model: ModuleModel, unlink: ast.stmt, source: ast.expr | None) -> str | None:
+    """``if os.path.exists(dst) and force: os.remove(dst)`` then ``os.rename(src, dst)``, where
+    ``src`` is an existing file the function moves (not one it wrote): ``mv -f``. The caller
+    asked for the destination to go, and after a crash in between the data is still under
+    the source's name, so the window loses nothing that was to be kept."""
+    if source is None:
+        return None
+    for anc in (unlink, *model.ancestors(unlink)):
+        if isinstance(anc, _DEFS):
+            return None
+        if isinstance(anc, ast.If):
+            words: set[str] = set()
+            for node in ast.walk(anc.test):
+                if isinstance(node, ast.Name):
+                    words |= _words(node.id)
+                elif isinstance(node, ast.Attribute):
+                    words |= _words(node.attr)
+            if words & _FORCE_WORDS:
+                return "a forced move: the caller asked to overwrite, the source keeps the data"
+    return None
+
+
+def chunk_of_transfer(model: ModuleModel, fn: ast.AST) -> str | None:
+    """A helper that every caller in the module calls only under a test of a ``chunk`` number
+    (``if chunk == 1: ... else: self._append_chunk(...)``): it appends one piece of a chunked
+    upload, a partial file until the last piece arrives, which the sender resends after an
+    interruption."""
+    if not isinstance(fn, _DEFS):
+        return None
+    calls = [
+        c
+        for c in model.calls_named(fn.name)
+        if (dotted_name(c.func) or "").rsplit(".", 1)[-1] == fn.name
+    ]
+    if not calls:
+        return None
+    for call in calls:
+        guarded = False
+        for anc in model.ancestors(call):
+            if isinstance(anc, _DEFS):
+                break
+            if isinstance(anc, ast.If) and any(
+                isinstance(n, ast.Name) and "chunk" in _words(n.id) for n in ast.walk(anc.test)
+            ):
+                guarded = True
+                break
+        if not guarded:
+            return None
+    return "one chunk of an upload in progress (the sender resends an interrupted upload)"

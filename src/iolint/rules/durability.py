@@ -48,7 +48,7 @@ from iolint.model.platform import (
     reserved_temp_name,
     windows_only,
 )
-from iolint.model.provenance import rewrite_against
+from iolint.model.provenance import chunk_of_transfer, forced_move, rewrite_against
 from iolint.model.scopes import walk_local
 from iolint.rules.base import Rule, RuleContext
 
@@ -535,6 +535,16 @@ def _only_statement(s: ast.stmt) -> ast.stmt | None:
     return None
 
 
+def _forced_move(ctx: RuleContext, p: Publish, unlink: ast.stmt) -> bool:
+    """``mv -f`` of a file the function did not write (see
+    :func:`iolint.model.provenance.forced_move`): silent unless strict."""
+    if ctx.options.strict or _written_publish(p) or p.source is None:
+        return False
+    if looks_temporary(ctx.model, p.source):
+        return False
+    return forced_move(ctx.model, unlink, p.source) is not None
+
+
 class RenameNotReplace(Rule):
     code = "IO305"
     severity = "error"
@@ -558,6 +568,8 @@ class RenameNotReplace(Rule):
                     continue  # mkstemp, close, remove, rename onto it: a name, not a file
                 api, target = _callee(model, p.call), _label(model, p.target)
                 unlink = _unlink_before(model, fn, p)
+                if unlink is not None and _forced_move(ctx, p, unlink):
+                    continue
                 if unlink is not None:
                     message = (
                         f"`{target}` is removed before `{api}()`: a crash in between leaves no "
@@ -764,8 +776,9 @@ def _derived_copy(ctx: RuleContext, fn: FunctionFacts, file: WrittenFile) -> boo
     calls = [file.node] + [
         e.node for e in file.events if e.kind in ("write", "use") and isinstance(e.node, ast.Call)
     ]
+    precious = intent_of(ctx.model, file.node, file.path).precious is not None
     reason = rewrite_against(
-        ctx.model, fn.node, file.node, file.path, calls, set(fn.read_paths)
+        ctx.model, fn.node, file.node, file.path, calls, set(fn.read_paths), precious
     )
     return reason is not None
 
@@ -843,6 +856,8 @@ class UnsyncedSave(Rule):
                     s.scope in ("global", "unknown") for s in fn.syncs_between(file.seq, close.seq)
                 )
                 if synced or _not_worth_it(ctx, file.node, file.path):
+                    continue
+                if file.appends and not ctx.options.strict and chunk_of_transfer(model, fn.node):
                     continue
                 if not once.first(file.path, file.node):
                     continue
