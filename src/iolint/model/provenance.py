@@ -284,7 +284,7 @@ def _runs_as_script(model: ModuleModel) -> bool:
     return False
 
 
-def job_status(words: set[str], context_words: set[str]) -> str | None:
+def job_status(words: set[str], context_words: set[str] | frozenset[str]) -> str | None:
     """The status record of an asynchronous job (``job_path``, ``self.path`` joined with a
     ``job_id``) in an async runner: a crash that tears it has ended the job it describes."""
     if words & _JOB_WORDS and (words | context_words) & _STATUS_WORDS:
