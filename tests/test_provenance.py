@@ -51,3 +51,22 @@ def test_a_script_rewriting_its_own_package_source_is_tooling() -> None:
 def test_a_source_rewrite_without_a_script_entry_is_reported() -> None:
     library = STUB_GENERATOR.split("if __name__")[0]
     assert _codes(library, "pkg/bindings.py") == ["IO306"]
+
+
+QUEUED_JOB = """
+import json
+import os
+
+
+def save_job(jobs_dir, job_id, job):
+    path = os.path.join(jobs_dir, job_id)
+    with open(path + ".tmp", "w") as f:
+        f.write(json.dumps(job))
+    os.replace(path + ".tmp", path)
+"""
+
+
+def test_a_job_store_is_not_a_status_file() -> None:
+    """Queued jobs are the only record of work to do: loud even in a module named status."""
+    found = lint(QUEUED_JOB, ["IO302"], path="queue/status.py")
+    assert [d.code for d in found] == ["IO302"]

@@ -689,7 +689,7 @@ def _against(
     if fn is not None and target is not None and _only_fed_scratch_paths(model, fn, target):
         return "a serializer whose callers pass temporary or fresh paths"
     comment_words = words_of(_comments(model, fn)) if fn is not None else set()
-    return job_status(words, mod.path_words | comment_words)
+    return job_status(words, mod.path_words, comment_words)
 
 
 _NEXT_FREE = re.compile(r"(?i)(next|free|unique|unused|available|increment|versioned|numbered)")

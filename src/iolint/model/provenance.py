@@ -42,7 +42,7 @@ _STORE_PUTS = frozenset({"write", "add", "put", "store", "save", "set", "insert"
 _TOOL_DIRS = frozenset({"tools", "_tools", "devtools", "dev_tools"})
 _DATA_DIR = re.compile(r"(?i)(^|[._])(user_)?data_?dir(ectory)?\b|user_data_path")
 _JOB_WORDS = frozenset({"job", "jobs", "jid"})
-_STATUS_WORDS = frozenset({"async", "status", "progress"})
+_STATUS_WORDS = frozenset({"status", "progress"})
 
 
 def _words(name: str) -> set[str]:
@@ -284,10 +284,18 @@ def _runs_as_script(model: ModuleModel) -> bool:
     return False
 
 
-def job_status(words: set[str], context_words: set[str] | frozenset[str]) -> str | None:
+def job_status(
+    words: set[str], path_words: set[str] | frozenset[str], comment_words: set[str]
+) -> str | None:
     """The status record of an asynchronous job (``job_path``, ``self.path`` joined with a
-    ``job_id``) in an async runner: a crash that tears it has ended the job it describes."""
-    if words & _JOB_WORDS and (words | context_words) & _STATUS_WORDS:
+    ``job_id``) in an async runner: a crash that tears it has ended the job it describes.
+    "async" may come from the module's name (``async_wrapper.py``); "status" or "progress"
+    must describe the target itself (its words or the function's comments), so that a job
+    store persisting queued jobs in a ``status.py`` module stays loud."""
+    if not words & _JOB_WORDS:
+        return None
+    own = words | comment_words
+    if "async" in own | path_words or own & _STATUS_WORDS:
         return "the status file of a running job (moot once a crash ends the job)"
     return None
 
