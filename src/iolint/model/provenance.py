@@ -11,6 +11,8 @@ A non-atomic rewrite hurts when the file is the only copy of what it holds. It d
   for append in the other branch (``> file`` / ``>> file``);
 - **the file is a private derived copy** under the application's own data directory, built
   anew from other sources on every run and never read back as the only copy;
+- **the function is the file's repair routine** (``repair_*``, ``rebuild_*``): it recomputes
+  the file from other state, and running it again undoes a crash in the middle;
 - **the code is developer tooling**: a module in a ``tools`` directory, or a
   target derived from ``__file__`` by a module that runs as a script (a stub generator
   rewriting its own package's source in a checkout);
@@ -300,6 +302,18 @@ def job_status(
     return None
 
 
+_RECOVERY_WORDS = frozenset({"repair", "rebuild", "regenerate", "recreate", "reconstruct"})
+
+
+def recovery_routine(fn: ast.AST) -> str | None:
+    """``repair_worktree()``, ``rebuild_links()``: the function is the recovery procedure for
+    the files it rewrites, recomputing them from other state; a crash in the middle is
+    undone by running it again."""
+    if isinstance(fn, _DEFS) and _words(fn.name) & _RECOVERY_WORDS:
+        return "written by a repair routine that recomputes it (rerun it after a crash)"
+    return None
+
+
 def rewrite_against(
     model: ModuleModel,
     fn: ast.AST,
@@ -324,7 +338,8 @@ def rewrite_against(
         and c.args
     ]
     return (
-        stored_elsewhere(fn, payloads)
+        recovery_routine(fn)
+        or stored_elsewhere(fn, payloads)
         or copy_to_caller_path(model, fn, target, calls)
         or redirection(model, fn, at)
         or private_data_copy(model, fn, target, read_keys)
