@@ -9,9 +9,10 @@ evidence **against** durability (the rules stay silent unless strict) and what m
 databases, paths under ``/etc``...), which outweighs the weaker kinds of evidence against.
 
 Precedence, strongest first: test code and a deliberate non-durable write (the author said so)
-silence even a precious target; a precious target is then reported; otherwise any other kind of
-evidence against (temporary directory, cache, pid file, log, build or install output, export,
-serializer fed temp paths) silences. Without evidence either way the finding stands.
+silence even a precious target, and so does developer tooling (``model/provenance.py``); a
+precious target is then reported; otherwise any other kind of evidence against (temporary
+directory, cache, pid file, log, build or install output, export, serializer fed temp paths,
+an async job's status file) silences. Without evidence either way the finding stands.
 """
 
 from __future__ import annotations
