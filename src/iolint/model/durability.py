@@ -1073,10 +1073,19 @@ def _unit_of(model: ModuleModel, node: ast.AST) -> ast.AST | None:
     return model.tree
 
 
+def _publish_aliases(model: ModuleModel) -> set[str]:
+    """Module-level names bound to ``os.replace``/``os.rename`` (``swap = os.replace``)."""
+    names: set[str] = set()
+    for node in model.nodes(ast.Assign):
+        if isinstance(node, ast.Assign) and model.qualname(node.value) in PUBLISH_FUNCS:
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
 def durability_facts(model: ModuleModel) -> DurabilityFacts:
     """Facts of every function (and of the top-level code) that touches files."""
     units: dict[ast.AST, None] = {}
-    for call in model.calls_named(*INTERESTING_CALLS):
+    for call in model.calls_named(*INTERESTING_CALLS, *_publish_aliases(model)):
         unit = _unit_of(model, call)
         if unit is not None:
             units.setdefault(unit, None)

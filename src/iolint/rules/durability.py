@@ -441,7 +441,8 @@ class TempFileOtherDirectory(Rule):
     name = "temp-file-other-directory"
     summary = "A temp file made in the system temp directory is renamed onto its target."
     fix_applicability = Applicability.SAFE
-    triggers = ("mkstemp", "NamedTemporaryFile", "mktemp")
+    # A publish too: the temp file may come from a helper in another module.
+    triggers = ("mkstemp", "NamedTemporaryFile", "mktemp", *PUBLISH_TRIGGERS)
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
