@@ -87,6 +87,8 @@ _FRESH_NAME_CALLS = frozenset(
         "os.getpid",
     }
 )
+# A project clock object's reading (``self.clock.dump_to_str()``, ``timestamp()``) in a name.
+_CLOCK_CALL = re.compile(r"(?i)(^|[._])(clock|timestamp)")
 _TEMP_LOOKING = re.compile(r"(?i)(tmp|temp|partial|\.part\b|\.new\b|~)")
 _MODE_LITERAL = re.compile(r"^[rwxabt+U]+$")
 
@@ -516,6 +518,9 @@ class _Walker:
                 self.expr(s.value)
                 self.bind(s.target, s.value)
             return
+        if isinstance(s, ast.If) and s.orelse:
+            self.if_else(s)
+            return
         if isinstance(s, (ast.For, ast.AsyncFor)):
             self.expr(s.iter)
             self.bind(s.target, None)
@@ -524,6 +529,20 @@ class _Walker:
             return
         for child in ast.iter_child_nodes(s):
             self.node(child)
+
+    def if_else(self, s: ast.If) -> None:
+        """Both branches in source order; a name that one branch binds to a file of the
+        function and the other to something the model does not know (``f = open(new, "w")``
+        / ``f = self.archive.roll()``) may still be that file after the ``if``: writes
+        through it count."""
+        self.expr(s.test)
+        self.body(s.body)
+        after_body = dict(self.objs), dict(self.fds)
+        self.body(s.orelse)
+        for table, before in ((self.objs, after_body[0]), (self.fds, after_body[1])):
+            for key, value in before.items():
+                if key not in table and isinstance(value, (tuple, WrittenFile)):
+                    table[key] = value  # type: ignore[assignment]
 
     def node(self, n: ast.AST) -> None:
         if isinstance(n, ast.stmt):
@@ -1130,6 +1149,9 @@ def fresh_path(model: ModuleModel, expr: ast.expr | None) -> bool:
             if isinstance(n, ast.Call):
                 q = model.call_qualname(n)
                 if q is not None and (q in _FRESH_NAME_CALLS or q.startswith("uuid.")):
+                    return True
+                spelled = dotted_name(n.func)
+                if q is None and spelled is not None and _CLOCK_CALL.search(spelled):
                     return True
     return False
 

@@ -8,6 +8,7 @@ both; a save function's file is either overwritten in place (IO306) or left unsy
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
@@ -66,13 +67,31 @@ def _facts(ctx: RuleContext) -> tuple[FunctionFacts, ...]:
     return ctx.model.fact(durability_facts).functions
 
 
+_DUMP_FUNCTION = re.compile(r"(?i)(^|_)dump($|_)")
+
+
 def _is_save_function(ctx: RuleContext, fn: FunctionFacts) -> bool:
     if not fn.is_function:
         return False
     if ctx.options.save_function_pattern().search(fn.name):
         return True
+    if _dumps_state(ctx, fn):
+        return True
     # Tests write and read back fixture files all the time: not saves.
     return not fn.name.startswith("test") and fn.reads_and_writes_same_path()
+
+
+def _dumps_state(ctx: RuleContext, fn: FunctionFacts) -> bool:
+    """``dump()``/``dump_state()`` writing a file the intent model calls precious (a state
+    file, a checkpoint, a configuration): a save by another name."""
+    if not _DUMP_FUNCTION.search(fn.name):
+        return False
+    for file in fn.files:
+        if file.written and file.path is not None and file.temp is None:
+            intent = intent_of(ctx.model, file.node, file.path)
+            if intent.precious is not None and intent.against is None:
+                return True
+    return False
 
 
 def _not_worth_it(
