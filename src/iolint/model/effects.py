@@ -158,9 +158,21 @@ def _opened_for_writing(model: ModuleModel, call: ast.Call) -> ast.expr | None:
     return None
 
 
+def _written_parameters(model: ModuleModel) -> dict[ast.AST, int | None]:
+    """Per-module memo of :func:`written_parameter` (a helper is called many times)."""
+    return {}
+
+
 def written_parameter(model: ModuleModel, func: ast.AST) -> int | None:
     """The position (``self`` counted) of the parameter ``func`` opens for writing, when the
     function writes that path whatever else it does."""
+    memo = model.fact(_written_parameters)
+    if func not in memo:
+        memo[func] = _written_parameter(model, func)
+    return memo[func]
+
+
+def _written_parameter(model: ModuleModel, func: ast.AST) -> int | None:
     if not isinstance(func, _DEFS):
         return None
     params = _params(func)
