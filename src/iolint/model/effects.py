@@ -33,7 +33,6 @@ _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _OPENERS = frozenset({"builtins.open", "io.open", "codecs.open"})
 _TEMP_NAME_CALLS = frozenset({"tempfile.mkstemp", "tempfile.mktemp"})
 _DATA_FSYNCS = frozenset({"os.fsync", "os.fdatasync"})
-_WRITE_FLAGS = ("os.O_WRONLY", "os.O_RDWR")
 
 
 @dataclass(frozen=True)
@@ -135,16 +134,18 @@ def returns_system_temp(model: ModuleModel, func: ast.FunctionDef | ast.AsyncFun
 
 def _opened_for_writing(model: ModuleModel, call: ast.Call) -> ast.expr | None:
     """The path a call opens for writing (``open(p, "w")``, ``p.open("a")``,
-    ``p.write_text(...)``, ``os.open(p, O_WRONLY...)``), else None."""
+    ``p.write_text(...)``, ``os.open(p, O_CREAT...)``), else None."""
     q = model.call_qualname(call)
     if q in _OPENERS:
         mode = literal_str(call_arg(call, 1, "mode"))
-        if mode is not None and any(ch in mode for ch in "wax+"):
+        # "r+" updates a file that exists (borg's safe_unlink truncates one before removing
+        # it): only modes that create or replace the content say "writes this path".
+        if mode is not None and any(ch in mode for ch in "wax"):
             return call_arg(call, 0, "file")
         return None
     if q == "os.open":
         flags = call_arg(call, 1, "flags")
-        if flags is not None and any(model.mentions(flags, f) for f in _WRITE_FLAGS):
+        if flags is not None and model.mentions(flags, "os.O_CREAT"):
             return call_arg(call, 0, "path")
         return None
     func = call.func
