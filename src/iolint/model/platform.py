@@ -60,9 +60,14 @@ def _tests_windows(model: ModuleModel) -> bool:
     from iolint.model.durability import platform_test
 
     for node in model.nodes(ast.Compare, ast.Call):
-        true, _ = platform_test(model, node)
+        true, false = platform_test(model, node)
         if WINDOWS in true and len(true) == 1:
             return True
+        # ``if os.name == "posix": ... else: ...``: the ``else`` is the Windows branch.
+        parent = model.parent(node)
+        if false == {WINDOWS} and isinstance(parent, (ast.If, ast.IfExp)) and parent.orelse:
+            if parent.test is node:
+                return True
     return False
 
 
