@@ -9,7 +9,9 @@ https://github.com/<owner>/<name> <mirror>/<owner>+<name>/repo`` makes the same)
 the directory that holds each file at both revisions with ``git archive`` into a scratch
 directory outside the repository, lints both trees with iolint and reports:
 
-- detected: a finding of the manifest's rule on the manifest's line of the buggy version;
+- detected: a finding of the manifest's rule on the manifest's line of the buggy version (or
+  of a rule the entry's ``accept`` lists: the same root cause reported by the rule that names
+  it better, with the reason in ``accept_why``);
 - fixed silent: no finding of that rule on the lines the fix rewrote in the fixed version (the
   buggy line mapped through a line diff of the two versions, one line of slack either side);
 - known-good files: every finding on them is a false positive.
@@ -55,6 +57,14 @@ class Bug:
     bug: str
     fix: str = ""
     buggy: str = ""
+    # Other rules whose finding on that line reports the same root cause, and why.
+    accept: tuple[str, ...] = ()
+    accept_why: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "accept", tuple(self.accept))
+        if self.accept and not self.accept_why:
+            raise SystemExit(f"{self.id}: `accept` needs an `accept_why`")
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,9 @@ class Outcome:
     other_codes: list[str] = field(default_factory=list)
     fixed_silent: bool | None = None
     problem: str = ""
+    # Accepted codes still reported at the fixed spot (the fix addressed the manifest's rule
+    # and left what the accepted rule also says).
+    fixed_still: list[str] = field(default_factory=list)
 
 
 def load_manifest(path: Path) -> tuple[list[Bug], list[Good]]:
@@ -210,7 +223,8 @@ def run(args: argparse.Namespace) -> int:
         bug = outcome.bug
         buggy, fixed = targets[bug.id]
         here = before.get(str(buggy.resolve()), [])
-        outcome.detected = any(c == bug.rule and r == bug.line for c, r in here)
+        wanted = {bug.rule, *bug.accept}
+        outcome.detected = any(c in wanted and r == bug.line for c, r in here)
         outcome.other_codes = sorted({c for c, r in here if r == bug.line} - {bug.rule})
         if fixed is None:
             continue
@@ -222,6 +236,9 @@ def run(args: argparse.Namespace) -> int:
         lo, hi = mapped_lines(old, new, bug.line)
         there = after.get(str(fixed.resolve()), [])
         outcome.fixed_silent = not any(c == bug.rule and lo - 1 <= r <= hi + 1 for c, r in there)
+        outcome.fixed_still = sorted(
+            {c for c, r in there if c in bug.accept and lo - 1 <= r <= hi + 1}
+        )
 
     good_results: list[tuple[Good, list[tuple[str, int]] | str]] = []
     good_paths: dict[str, Path] = {}
@@ -248,6 +265,7 @@ def run(args: argparse.Namespace) -> int:
                         "detected": o.detected,
                         "other_codes": o.other_codes,
                         "fixed_silent": o.fixed_silent,
+                        "fixed_still": o.fixed_still,
                         "problem": o.problem,
                     }
                     for o in outcomes
@@ -266,6 +284,11 @@ def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]
     for o in outcomes:
         silent = {None: "n/a (open)", True: "yes", False: "**no**"}[o.fixed_silent]
         note = o.problem or (f"reported as {', '.join(o.other_codes)}" if o.other_codes else "")
+        accepted = sorted(set(o.other_codes) & set(o.bug.accept))
+        if not o.problem and accepted:
+            note = f"reported as {', '.join(o.other_codes)} (accepted: `accept_why`)"
+        if not o.problem and o.fixed_still:
+            note += f"; fixed version still {', '.join(o.fixed_still)}"
         if o.problem:
             silent = "-"
         print(

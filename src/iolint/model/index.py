@@ -35,7 +35,7 @@ from iolint.cache_write import write_entry
 from iolint.model.kinds import Category, ObjKind
 from iolint.stdlib_names import stdlib_modules
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 # The index's entries live in this directory of the result cache (``.iolint_cache``).
 INDEX_DIR_NAME = "index"
 # A module whose text has none of these words exports no I/O facts: it is not analyzed.
@@ -85,7 +85,9 @@ class ClassFacts:
 class ModuleFacts:
     """What module ``name`` exports. ``imports`` maps module-level names to the qualified
     names they import (relative imports made absolute); ``fsyncs`` maps functions to the
-    position of the parameter they fsync."""
+    position of the parameter they fsync; ``writes`` maps functions to the position of the
+    parameter they open for writing; ``system_temps`` maps functions returning a named temp
+    file to whether it is made in the system temp directory (no ``dir=``)."""
 
     name: str
     imports: dict[str, str] = field(default_factory=dict)
@@ -93,6 +95,8 @@ class ModuleFacts:
     functions: dict[str, KindFact] = field(default_factory=dict)
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     fsyncs: dict[str, int] = field(default_factory=dict)
+    writes: dict[str, int] = field(default_factory=dict)
+    system_temps: dict[str, bool] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +117,8 @@ class ModuleFacts:
                 for k, v in data["classes"].items()
             },
             fsyncs={str(k): int(v) for k, v in data["fsyncs"].items()},
+            writes={str(k): int(v) for k, v in data.get("writes", {}).items()},
+            system_temps={str(k): bool(v) for k, v in data.get("system_temps", {}).items()},
         )
 
     def digest(self) -> str:
@@ -220,6 +226,23 @@ class ProjectFacts:
             return None
         module, name = found
         return module.fsyncs.get(name)
+
+    def written_parameter(self, qualname: str) -> int | None:
+        """The position of the parameter the project function opens for writing."""
+        found = self._split(qualname)
+        if found is None:
+            return None
+        module, name = found
+        return module.writes.get(name)
+
+    def temp_in_system_dir(self, qualname: str) -> bool | None:
+        """Whether the named temp file the project function returns is made in the system
+        temp directory; None when it returns none (or the index does not know)."""
+        found = self._split(qualname)
+        if found is None:
+            return None
+        module, name = found
+        return module.system_temps.get(name)
 
     def star_import(self, modules: Iterable[str], name: str) -> str | None:
         """What ``name`` is in a module that did ``from m import *`` for each of ``modules``."""
@@ -329,21 +352,30 @@ def _module_imports(
 
 def model_facts(model: Any, name: str, is_package: bool) -> ModuleFacts:
     """Facts from a built :class:`ModuleModel` (typed ``Any`` to avoid an import cycle)."""
+    from iolint.model.effects import returns_system_temp, written_parameter
+
     imports, stars = _module_imports(model.tree, name, is_package)
     functions: dict[str, KindFact] = {}
     fsyncs: dict[str, int] = {}
+    writes: dict[str, int] = {}
+    system_temps: dict[str, bool] = {}
     classes: dict[str, ClassFacts] = {}
     for stmt in model.tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             kind = model.return_kind(stmt)
             if kind is not None:
                 functions[stmt.name] = KindFact.of(kind)
+                if kind.temp:
+                    system_temps[stmt.name] = returns_system_temp(model, stmt)
             position = model.fsynced_parameter(stmt)
             if position is not None:
                 fsyncs[stmt.name] = position
+            written = written_parameter(model, stmt)
+            if written is not None:
+                writes[stmt.name] = written
         elif isinstance(stmt, ast.ClassDef):
             classes[stmt.name] = _class_facts(model, stmt)
-    return ModuleFacts(name, imports, stars, functions, classes, fsyncs)
+    return ModuleFacts(name, imports, stars, functions, classes, fsyncs, writes, system_temps)
 
 
 def _class_facts(model: Any, cls: ast.ClassDef) -> ClassFacts:
