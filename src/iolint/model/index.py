@@ -640,8 +640,8 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 __all__ = [
     "ABSENT",
     "FACT_TRIGGERS",
-    "CallFact",
     "INDEX_DIR_NAME",
+    "CallFact",
     "ClassFacts",
     "KindFact",
     "ModuleFacts",
