@@ -160,8 +160,10 @@ def pypi_extract(dist: str, version: str, file: str, downloads: Path, dest: Path
     if not where.is_dir() or not any(where.iterdir()):
         where.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--prefer-binary"]
-            + ["--disable-pip-version-check", "-q", f"{dist}=={version}", "-d", str(where)],
+            [
+                *(sys.executable, "-m", "pip", "download", "--no-deps", "--prefer-binary"),
+                *("--disable-pip-version-check", "-q", f"{dist}=={version}", "-d", str(where)),
+            ],
             check=True,
             capture_output=True,
         )
