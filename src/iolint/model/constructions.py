@@ -16,6 +16,8 @@ of the arguments its own model can tell.
 from __future__ import annotations
 
 import ast
+import itertools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from iolint.model.index import CallFact, KindFact, absolute_module
@@ -134,6 +136,10 @@ def constructor_parameter_kind(model: ModuleModel, param: ast.arg) -> ObjKind | 
     arguments = model.parent(param)
     func = model.parent(arguments) if arguments is not None else None
     cls = model.parent(func) if func is not None else None
+    if model.project is None:
+        # Only a project has call sites to ask (and deriving a module's own facts for the
+        # index must not read other modules).
+        return None
     if not (
         isinstance(func, ast.FunctionDef)
         and func.name == "__init__"
@@ -154,15 +160,16 @@ def constructor_parameter_kind(model: ModuleModel, param: ast.arg) -> ObjKind | 
     busy.add(key)
     try:
         qualname = f"{model.module}.{cls.name}"
-        local = _local_sites(model, qualname)
-        elsewhere: list[CallFact] | None = []
-        if model.project is not None:
-            elsewhere = model.project.construction_sites(qualname, model.module)
-            if elsewhere is None or model.project.has_subclass(qualname, model.module):
-                return None
         if _subclassed_here(model, cls):
             return None
-        return _agreed([*local, *(elsewhere or [])], position, param.arg)
+        local = _local_sites(model, qualname)
+        elsewhere = model.project.construction_sites(qualname, model.module)
+        if elsewhere is None:
+            return None
+        agreed = _agreed(itertools.chain(local, elsewhere), position, param.arg)
+        if agreed is None or model.project.has_subclass(qualname, model.module):
+            return None
+        return agreed
     finally:
         busy.discard(key)
 
@@ -170,27 +177,26 @@ def constructor_parameter_kind(model: ModuleModel, param: ast.arg) -> ObjKind | 
 def _local_sites(model: ModuleModel, qualname: str) -> list[CallFact]:
     sites: list[CallFact] = []
     short = qualname.rsplit(".", 1)[-1]
-    for call in model.calls:
-        func = call.func
-        spelled = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-        if spelled != short or model.project_qualname(func) != qualname:
-            continue
-        sites.append(_site(model, call))
+    for call in model.calls_named(short):
+        if model.project_qualname(call.func) == qualname:
+            sites.append(_site(model, call))
     return sites
 
 
-def _subclassed_here(model: ModuleModel, cls: ast.ClassDef) -> bool:
-    return any(
-        isinstance(stmt, ast.ClassDef)
-        and any(isinstance(b, ast.Name) and b.id == cls.name for b in stmt.bases)
-        for stmt in ast.walk(model.tree)
+def _local_base_names(model: ModuleModel) -> frozenset[str]:
+    return frozenset(
+        b.id for stmt in model.nodes(ast.ClassDef) for b in stmt.bases if isinstance(b, ast.Name)
     )
 
 
-def _agreed(sites: list[CallFact], position: int | None, name: str) -> ObjKind | None:
-    if not sites:
-        return None
-    kinds: set[KindFact] = set()
+def _subclassed_here(model: ModuleModel, cls: ast.ClassDef) -> bool:
+    return cls.name in model.fact(_local_base_names)
+
+
+def _agreed(sites: Iterable[CallFact], position: int | None, name: str) -> ObjKind | None:
+    """The one kind every site passes for the parameter; None at the first site that passes
+    another, passes nothing or unpacks (the remaining sites are not looked at)."""
+    agreed: KindFact | None = None
     for site in sites:
         if site.unpacks:
             return None
@@ -200,7 +206,7 @@ def _agreed(sites: list[CallFact], position: int | None, name: str) -> ObjKind |
             fact = site.kinds.get(name)
         else:
             return None  # not passed: the default (usually None) reaches the attribute
-        if fact is None:
+        if fact is None or (agreed is not None and fact != agreed):
             return None
-        kinds.add(fact)
-    return kinds.pop().kind() if len(kinds) == 1 else None
+        agreed = fact
+    return agreed.kind() if agreed is not None else None

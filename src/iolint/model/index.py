@@ -25,7 +25,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -249,18 +249,20 @@ class ProjectFacts:
         module, name = found
         return module.fsyncs.get(name)
 
-    def construction_sites(self, class_qualname: str, exclude: str) -> list[CallFact] | None:
+    def construction_sites(self, class_qualname: str, exclude: str) -> Iterator[CallFact] | None:
         """Every call of the class ``class_qualname`` in the project's modules other than
-        ``exclude`` (the asking module, which reads its own calls), or None when the project's
+        ``exclude`` (the asking module, which reads its own calls), lazily: a caller that
+        stops at the first disagreeing site derives no more modules. None when the project's
         modules cannot be listed (no index, or too many files to read them all)."""
-        if self.index is not None:
-            names = self.index.module_names()
-            if names is None:
-                return None
-        else:
-            names = tuple(self.modules)
         short = class_qualname.rsplit(".", 1)[-1]
-        sites: list[CallFact] = []
+        names = self._mentioning(f"{short}(")
+        if names is None:
+            return None
+        return self._sites(class_qualname, short, names, exclude)
+
+    def _sites(
+        self, class_qualname: str, short: str, names: tuple[str, ...], exclude: str
+    ) -> Iterator[CallFact]:
         for name in names:
             if name == exclude or _test_module(name):
                 continue  # tests build objects with fakes: production callers decide
@@ -272,14 +274,19 @@ class ProjectFacts:
                     continue
                 found = self.class_facts(callee) if callee != class_qualname else None
                 if callee == class_qualname or (found is not None and found[0] == class_qualname):
-                    sites.extend(calls)
-        return sites
+                    yield from calls
+
+    def _mentioning(self, word: str) -> tuple[str, ...] | None:
+        """The project modules whose text has ``word`` (only they can call or subclass a
+        class of that name), or None when the project's modules cannot be listed."""
+        if self.index is None:
+            return tuple(self.modules)
+        return self.index.modules_mentioning(word)
 
     def has_subclass(self, class_qualname: str, exclude: str) -> bool:
         """Whether a class of another project module derives from ``class_qualname``."""
-        names = self.index.module_names() if self.index is not None else tuple(self.modules)
         short = class_qualname.rsplit(".", 1)[-1]
-        for name in names or ():
+        for name in self._mentioning(short) or ():
             module = self._module(name) if name != exclude else None
             for facts in module.classes.values() if module is not None else ():
                 for base in facts.bases:
@@ -490,6 +497,7 @@ class ProjectIndex:
         self._facts: dict[Path, tuple[str, ModuleFacts, tuple[int, int] | None]] = {}
         self._module_files: dict[str, Path | None] = {}
         self._all_modules: tuple[str, ...] | None = None
+        self._mentions: dict[str, tuple[str, ...]] = {}
 
     # ------------------------------------------------------------------ files
     def facts_of_file(
@@ -583,6 +591,26 @@ class ProjectIndex:
                 self._module_files.setdefault(found[-1], path)
             self._all_modules = tuple(found)
         return self._all_modules or None
+
+    def modules_mentioning(self, word: str) -> tuple[str, ...] | None:
+        """The modules under the root whose source has ``word``: a scan of bytes, so that a
+        question about a class's callers derives the facts of those modules only."""
+        if word in self._mentions:
+            return self._mentions[word]
+        names = self.module_names()
+        if names is None:
+            return None
+        needle = word.encode("utf-8")
+        found = []
+        for name in names:
+            path = self._module_files.get(name)
+            try:
+                if path is not None and needle in path.read_bytes():
+                    found.append(name)
+            except OSError:
+                continue
+        self._mentions[word] = tuple(found)
+        return self._mentions[word]
 
     def module_facts(self, name: str) -> ModuleFacts | None:
         path = self.module_file(name)
