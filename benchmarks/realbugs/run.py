@@ -31,6 +31,7 @@ Nothing is written inside the repository.
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import io
 import json
@@ -289,9 +290,16 @@ def run(args: argparse.Namespace) -> int:
         except (FileNotFoundError, subprocess.CalledProcessError, KeyError) as exc:
             outcome.problem = f"not available: {exc}"
             continue
-        lines = buggy.read_text(encoding="utf-8", errors="replace").splitlines()
+        text = buggy.read_text(encoding="utf-8", errors="replace")
+        lines = text.splitlines()
         if not (0 < line <= len(lines)) or bug.match not in lines[line - 1]:
             outcome.problem = f"line {line} does not contain {bug.match!r}"
+            continue
+        try:
+            ast.parse(text)
+        except SyntaxError as exc:
+            # A release of Python 2 code: iolint cannot read it, which is not a miss.
+            outcome.problem = f"does not parse as Python 3 ({exc.msg}, line {exc.lineno})"
             continue
         targets[bug.id] = (buggy, fixed, line)
 
