@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
@@ -255,7 +256,7 @@ class ProjectFacts:
         stops at the first disagreeing site derives no more modules. None when the project's
         modules cannot be listed (no index, or too many files to read them all)."""
         short = class_qualname.rsplit(".", 1)[-1]
-        names = self._mentioning(f"{short}(")
+        names = self._mentioning(short)
         if names is None:
             return None
         return self._sites(class_qualname, short, names, exclude)
@@ -276,12 +277,13 @@ class ProjectFacts:
                 if callee == class_qualname or (found is not None and found[0] == class_qualname):
                     yield from calls
 
-    def _mentioning(self, word: str) -> tuple[str, ...] | None:
-        """The project modules whose text has ``word`` (only they can call or subclass a
-        class of that name), or None when the project's modules cannot be listed."""
+    def _mentioning(self, name: str) -> tuple[str, ...] | None:
+        """The project modules that call something spelled ``name`` or derive from it (only
+        they can construct or subclass a class of that name), or None when the project's
+        modules cannot be listed."""
         if self.index is None:
             return tuple(self.modules)
-        return self.index.modules_mentioning(word)
+        return self.index.modules_calling(name)
 
     def has_subclass(self, class_qualname: str, exclude: str) -> bool:
         """Whether a class of another project module derives from ``class_qualname``."""
@@ -497,7 +499,7 @@ class ProjectIndex:
         self._facts: dict[Path, tuple[str, ModuleFacts, tuple[int, int] | None]] = {}
         self._module_files: dict[str, Path | None] = {}
         self._all_modules: tuple[str, ...] | None = None
-        self._mentions: dict[str, tuple[str, ...]] = {}
+        self._callers: dict[str, tuple[str, ...]] | None = None
 
     # ------------------------------------------------------------------ files
     def facts_of_file(
@@ -592,25 +594,29 @@ class ProjectIndex:
             self._all_modules = tuple(found)
         return self._all_modules or None
 
-    def modules_mentioning(self, word: str) -> tuple[str, ...] | None:
-        """The modules under the root whose source has ``word``: a scan of bytes, so that a
-        question about a class's callers derives the facts of those modules only."""
-        if word in self._mentions:
-            return self._mentions[word]
-        names = self.module_names()
-        if names is None:
-            return None
-        needle = word.encode("utf-8")
-        found = []
-        for name in names:
-            path = self._module_files.get(name)
-            try:
-                if path is not None and needle in path.read_bytes():
-                    found.append(name)
-            except OSError:
-                continue
-        self._mentions[word] = tuple(found)
-        return self._mentions[word]
+    def modules_calling(self, name: str) -> tuple[str, ...] | None:
+        """The modules under the root whose text calls something spelled ``name`` (``name(``)
+        or names it among a class's bases: only they can construct or subclass a class of
+        that name. Read once per process from the files' bytes, so that a question about a
+        class's callers derives the facts of those modules only."""
+        if self._callers is None:
+            names = self.module_names()
+            if names is None:
+                return None
+            callers: dict[str, list[str]] = {}
+            for module in names:
+                path = self._module_files.get(module)
+                try:
+                    data = path.read_bytes() if path is not None else b""
+                except OSError:
+                    continue
+                spelled = set(_CALLED.findall(data))
+                for bases in _CLASS_BASES.findall(data):
+                    spelled.update(_WORD.findall(bases))
+                for word in spelled:
+                    callers.setdefault(word.decode("ascii"), []).append(module)
+            self._callers = {k: tuple(v) for k, v in callers.items()}
+        return self._callers.get(name, ())
 
     def module_facts(self, name: str) -> ModuleFacts | None:
         path = self.module_file(name)
@@ -629,6 +635,12 @@ class ProjectIndex:
         return True
 
 
+# What a module's bytes say it calls (``Name(``, ``mod.Name (``: capitalized, as the class
+# calls the index records are) and derives from.
+# A filter only: ``myName(`` also yields ``Name``, which costs a module read, not a result.
+_CALLED = re.compile(rb"([A-Z][A-Za-z0-9_]*)\s*\(")
+_CLASS_BASES = re.compile(rb"class\s+\w+\s*\(([^)]*)\)")
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 # Reading every module to answer "who constructs this class" is bounded: beyond this many
 # files the question stays unanswered (and the rules silent) rather than slow.
 MAX_PROJECT_MODULES = 3000
