@@ -272,6 +272,7 @@ class ProjectFacts:
             return None
         module, name = found
         return module.system_temps.get(name)
+
     def construction_sites(self, class_qualname: str, exclude: str) -> Iterator[CallFact] | None:
         """Every call of the class ``class_qualname`` in the project's modules other than
         ``exclude`` (the asking module, which reads its own calls), lazily: a caller that
