@@ -29,11 +29,15 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iolint.cache_write import write_entry
 from iolint.model.kinds import Category, ObjKind
 from iolint.stdlib_names import stdlib_modules
+
+if TYPE_CHECKING:
+    from iolint.model.atomic_writers import WriterFacts
+    from iolint.model.project_writers import ProjectWriter
 
 INDEX_FORMAT = 1
 # The index's entries live in this directory of the result cache (``.iolint_cache``).
@@ -398,6 +402,9 @@ class ProjectIndex:
         self.cache_dir = cache_dir
         self._facts: dict[Path, tuple[str, ModuleFacts, tuple[int, int] | None]] = {}
         self._module_files: dict[str, Path | None] = {}
+        # The atomic-writer facts of the modules read so far, by file: (stat stamp, facts).
+        # Filled only when IO306's fix asks for the project's writers (model/project_writers).
+        self.writer_facts: dict[Path, tuple[tuple[int, int], WriterFacts | None]] = {}
 
     # ------------------------------------------------------------------ files
     def facts_of_file(
@@ -480,6 +487,13 @@ class ProjectIndex:
     def module_facts(self, name: str) -> ModuleFacts | None:
         path = self.module_file(name)
         return None if path is None else self.facts_of_file(path)
+
+    def atomic_writers(self, package: Path) -> tuple[ProjectWriter, ...]:
+        """The atomic writers of the modules under ``package`` (a top-level package of this
+        project), derived from their code and cached by content; see model/project_writers."""
+        from iolint.model.project_writers import writers_in
+
+        return writers_in(self, package)
 
     def lookups(self) -> ProjectFacts:
         """A fresh, recording view of the project for one linted file."""
