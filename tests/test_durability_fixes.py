@@ -1177,3 +1177,52 @@ def test_io306_under_a_configured_etc_directory_is_display_only() -> None:
     plain = source.replace("/etc/yum.repos.d", "/srv/repos")
     (other,) = [d for d in lint(plain, ["IO306"]) if d.code == "IO306"]
     assert other.fix is not None and other.fix.applicability is Applicability.UNSAFE
+
+
+def test_io302_fsync_after_an_existing_flush_adds_no_second_flush() -> None:
+    """dulwich's lfs.py flushes after its last write and before it takes the temp name: the
+    fix adds the fsync only. A write after that flush still gets its own flush."""
+    flushed = """\
+    import os
+    import tempfile
+
+
+    def write_object(path, chunks, tmpdir):
+        with tempfile.NamedTemporaryFile(dir=tmpdir, mode="wb", delete=False) as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            tmppath = f.name
+        os.replace(tmppath, path)
+    """
+    fixed, _ = fix_of(flushed, "IO302")
+    assert fixed.count("f.flush()") == 1 and "os.fsync(f.fileno())" in fixed
+    body = fixed[fixed.index("def write_object") :]
+    assert body.index("f.flush()") < body.index("os.fsync(f.fileno())")
+    assert_clean(fixed)
+    written_after = flushed.replace("tmppath = f.name", "f.write(b'end')\n        tmppath = f.name")
+    fixed, _ = fix_of(written_after, "IO302")
+    assert fixed.count("f.flush()") == 2
+
+
+def test_io306_etc_target_through_a_module_constant_is_display_only() -> None:
+    """pipx's ensure_path: ``config_file = _GLOBAL_PATH_FILE``, a module constant
+    ``Path("/etc/profile.d/pipx.sh")``; the system file's owner and labels matter."""
+    source = textwrap.dedent(
+        """\
+        import sys
+        from pathlib import Path
+
+        _GLOBAL = Path("/etc/paths.d/x" if sys.platform == "darwin" else "/etc/profile.d/x.sh")
+
+
+        def save_global_path(contents):
+            config_file = _GLOBAL
+            config_file.write_text(contents, encoding="utf-8")
+        """
+    )
+    (found,) = [d for d in lint(source, ["IO306"]) if d.code == "IO306"]
+    assert found.fix is not None and found.fix.applicability is Applicability.DISPLAY_ONLY
+    home = source.replace("/etc/paths.d/x", "~/x").replace("/etc/profile.d/x.sh", "~/x.sh")
+    (other,) = [d for d in lint(home, ["IO306"]) if d.code == "IO306"]
+    assert other.fix is not None and other.fix.applicability is Applicability.UNSAFE

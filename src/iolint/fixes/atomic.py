@@ -238,10 +238,18 @@ def _top_level(model: ModuleModel, node: ast.AST) -> ast.stmt | None:
 
 
 def _etc_path(model: ModuleModel, path: ast.expr) -> bool:
-    """The target is spelled under ``/etc``: owner, group and labels matter there."""
+    """The target is spelled under ``/etc``: owner, group and labels matter there. Names are
+    followed through their assignments, a module constant too (pipx's ``config_file =
+    _GLOBAL_PATH_FILE``, ``Path("/etc/profile.d/pipx.sh")``)."""
     values: list[ast.AST] = [path]
-    if isinstance(path, ast.Name):
-        values += [b.value for b in model.bindings_of(path.id, path) or () if b.value]
+    seen: set[int] = set()
+    i = 0
+    while i < len(values) and i < 32:
+        for n in ast.walk(values[i]):
+            if isinstance(n, ast.Name) and id(n) not in seen:
+                seen.add(id(n))
+                values += [b.value for b in model.bindings_of(n.id, n) or () if b.value]
+        i += 1
     for value in values:
         for n in ast.walk(value):
             if isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)):
