@@ -418,3 +418,52 @@ def test_index_caches_the_facts_by_content(tmp_path: Path) -> None:
     entry.write_text(json.dumps(data))
     again = ProjectIndex(root, cache).atomic_writers(root / "pkg")
     assert [w.qualname for w in again] == ["pkg.writers.from_the_cache"]
+
+
+def test_rewrite_of_what_was_read_from_the_target_is_not_a_writer() -> None:
+    """Twisted's release tooling ``replaceInFile`` and pdm's sysconfig patcher rename a
+    sibling onto the target, but what they write is the target's own text, transformed: no
+    caller can write its content through them."""
+    source = """\
+    import os
+
+
+    def replace_in_file(filename, old_to_new):
+        with open(filename) as f:
+            text = f.read()
+        for old, new in old_to_new.items():
+            text = text.replace(old, new)
+        with open(filename + ".new", "w") as f:
+            f.write(text)
+        os.rename(filename + ".new", filename)
+    """
+    assert _facts(source).writers == ()
+
+
+# A path class whose method writes atomically (hatch's shape), and a user that never handles
+# one of its objects.
+PATH_CLASS = """\
+import os
+import pathlib
+from tempfile import mkstemp
+
+
+class Path(pathlib.Path):
+    def write_atomic(self, data, *args, **kwargs):
+        fd, tmp = mkstemp(dir=self.parent)
+        with os.fdopen(fd, *args, **kwargs) as f:
+            f.write(data)
+        os.replace(tmp, self)
+"""
+
+
+def test_method_writer_counts_only_where_its_class_is_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {"pkg/fs.py": PATH_CLASS, "pkg/user.py": USER}
+    fix = _io306(_project(tmp_path / "a", files), capsys)
+    assert fix["applicability"] == "unsafe" and fix["edits"]
+    uses = "from pkg.fs import Path\n\n\n" + USER
+    fix = _io306(_project(tmp_path / "b", {**files, "pkg/user.py": uses}), capsys)
+    assert fix["applicability"] == "display-only" and not fix["edits"]
+    assert "`pkg.fs.Path.write_atomic` (pkg/fs.py:7)" in str(fix["message"])

@@ -177,7 +177,28 @@ def project_writers(model: ModuleModel) -> tuple[ProjectWriter, ...]:
     index = model.project.index if model.project is not None else None
     if index is None or not package.resolve().is_relative_to(index.root):
         index = shared_index(package.parent, None)
-    return index.atomic_writers(package)
+    return tuple(w for w in index.atomic_writers(package) if _reachable(model, w))
+
+
+def _reachable(model: ModuleModel, writer: ProjectWriter) -> bool:
+    """A method writer needs an object of its class: it counts only in a module that names
+    the class or already calls the method (ansible's ``AnsibleModule.atomic_move`` in its
+    modules, not in its controller code; hatch's ``Path.write_atomic``)."""
+    from iolint.model.atomic_writers import METHOD
+
+    if writer.shape != METHOD:
+        return True
+    cls, method = writer.qualname.rsplit(".", 2)[-2:]
+    for node in model.nodes(ast.Name, ast.Attribute, ast.Import, ast.ImportFrom):
+        if isinstance(node, ast.Name) and node.id == cls:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in (cls, method):
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            a.name.rsplit(".", 1)[-1] == cls for a in node.names
+        ):
+            return True
+    return False
 
 
 def _where(writer: ProjectWriter, model: ModuleModel, at: tuple[Path, int] | None = None) -> str:
@@ -208,9 +229,12 @@ def project_writer_advice(model: ModuleModel, writers: tuple[ProjectWriter, ...]
             f" for the temp file beside the target, then `{renamer}(f.name, target)`, "
             f"as {_where(best, model, best.used_at)} does"
         )
-    others = [f"`{w.qualname}`" for w in writers[1:3]]
+    # Private helpers are named only when nothing public is (dulwich's ``GitFile`` returns
+    # its ``_GitFile``).
+    rest = [w for w in writers[1:] if best.private or not w.private]
+    others = [f"`{w.qualname}`" for w in rest[:2]]
     if others:
-        more = len(writers) - 1 - len(others)
+        more = len(rest) - len(others)
         text += "; also " + ", ".join(others) + (f" and {more} more" if more > 0 else "")
     return text
 

@@ -441,11 +441,66 @@ def _renames_beside(scope: _Scope) -> tuple[str, str] | None:
     return None
 
 
-def _calls_and_yield(scope: _Scope) -> list[ast.AST]:
+# Calls that write their argument at this position into a file (or copy a file there).
+_WRITES_ARG = {
+    "os.write": 1,
+    "json.dump": 0,
+    "pickle.dump": 0,
+    "marshal.dump": 0,
+    "yaml.dump": 0,
+    "yaml.safe_dump": 0,
+    "shutil.copy": 0,
+    "shutil.copy2": 0,
+    "shutil.copyfile": 0,
+    "shutil.copyfileobj": 0,
+    "shutil.move": 0,
+}
+
+
+def _target_params(scope: _Scope) -> set[str]:
+    """The parameters the function's rename destinations are computed from."""
+    found: set[str] = set()
+    for _call, _src, dst, _how in _rename_pairs(scope):
+        found |= _params_in(scope, dst, set(), 0)
+    return found
+
+
+def _params_in(scope: _Scope, expr: ast.expr, exclude: set[str], depth: int) -> set[str]:
+    """The parameters (not in ``exclude``) ``expr`` is computed from, through local names."""
+    found: set[str] = set()
+    for n in ast.walk(expr):
+        if not isinstance(n, ast.Name) or n.id in exclude:
+            continue
+        if n.id in scope.params:
+            found.add(n.id)
+        elif depth < 4:
+            for value in scope.bindings.get(n.id, ()):
+                found |= _params_in(scope, value, exclude, depth + 1)
+    return found
+
+
+def _content_from_caller(scope: _Scope, target: set[str]) -> bool:
+    """What the function writes comes from its caller: it hands out a file (``yield``), or
+    writes (or copies) a value computed from a parameter other than the target. A function
+    that rewrites the target with what it read from it (a search and replace in a file, a
+    config patcher) is a transformation, not a writer other code can call."""
     body = scope.body
     if body is None:
-        return []
-    return [*body.calls, *(n for n in body.exits if isinstance(n, ast.Yield))]
+        return False
+    if body.has_yield:
+        return True
+    for call in body.calls:
+        func = call.func
+        position: int | None = None
+        if isinstance(func, ast.Attribute) and func.attr in _WRITE_METHODS:
+            position = 0
+        else:
+            position = _WRITES_ARG.get(scope.qualname(func) or "")
+        if position is None or len(call.args) <= position:
+            continue
+        if _params_in(scope, call.args[position], target, 0):
+            return True
+    return False
 
 
 def _writes(scope: _Scope, nodes: Iterator[ast.AST]) -> bool:
@@ -634,11 +689,12 @@ def module_writers(tree: ast.Module, module: str, is_package: bool) -> WriterFac
         whole_class = cls is not None and scope.fn.name != "__init__" and _through_init(scope)
         if found is not None:
             temp_from, renamed_by = found
-            written: Iterator[ast.AST] | list[ast.AST] = (
-                ast.walk(cls) if whole_class and cls is not None else _calls_and_yield(scope)
-            )
-            if not temp_from and not _writes(scope, iter(written)):
-                continue  # a rename of a file nothing here wrote: a move or a restore
+            if whole_class and cls is not None:
+                writes = _writes(scope, ast.walk(cls))  # the object is the file it hands out
+            else:
+                writes = bool(temp_from) or _content_from_caller(scope, _target_params(scope))
+            if not writes:
+                continue  # a move, a restore, or a rewrite of what it read from the target
             if whole_class and cls is not None:
                 name, line, shape = cls.name, cls.lineno, CLASS
             elif cls is not None:
