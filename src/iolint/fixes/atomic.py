@@ -166,14 +166,14 @@ def project_writers(model: ModuleModel) -> tuple[ProjectWriter, ...]:
     top-level package, model/project_writers.py), best first; () outside a package.
     Imported here: only a finding this fix reaches pays for the project's writers."""
     from iolint.model.index import shared_index
-    from iolint.model.project_writers import package_dir
+    from iolint.model.project_writers import in_skipped_dir, package_dir
 
     path = Path(model.path)
     if not path.is_file():
         return ()
     package = package_dir(path, model.module, model.is_package)
-    if package is None:
-        return ()
+    if package is None or in_skipped_dir(package, path):
+        return ()  # vendored code (pip/_vendor/...) is another project's, tests are not code
     index = model.project.index if model.project is not None else None
     if index is None or not package.resolve().is_relative_to(index.root):
         index = shared_index(package.parent, None)

@@ -92,6 +92,16 @@ def package_dir(path: Path, module: str, is_package: bool) -> Path | None:
     return parents[up] if up < len(parents) else None
 
 
+def in_skipped_dir(package: Path, file: Path) -> bool:
+    """``file`` lies in a directory of ``package`` whose code is not the project's library
+    code (``_vendor``, ``tests``)."""
+    try:
+        parts = file.resolve().relative_to(package.resolve()).parts[:-1]
+    except ValueError:
+        return False
+    return any(p in _SKIPPED_DIRS for p in parts)
+
+
 def _package_files(package: Path) -> list[Path]:
     files: list[Path] = []
     for directory, dirs, names in os.walk(package):
@@ -226,4 +236,4 @@ def writers_in(index: ProjectIndex, package: Path) -> tuple[ProjectWriter, ...]:
     )
 
 
-__all__ = ["ProjectWriter", "package_dir", "writers_in"]
+__all__ = ["ProjectWriter", "in_skipped_dir", "package_dir", "writers_in"]
