@@ -467,3 +467,52 @@ def test_method_writer_counts_only_where_its_class_is_used(
     fix = _io306(_project(tmp_path / "b", {**files, "pkg/user.py": uses}), capsys)
     assert fix["applicability"] == "display-only" and not fix["edits"]
     assert "`pkg.fs.Path.write_atomic` (pkg/fs.py:7)" in str(fix["message"])
+
+
+def test_path_object_method_and_a_directory_with_a_fallback() -> None:
+    """Twisted's ``FilePath.setContent`` (the object is made for the target in ``__init__``,
+    a sibling it makes is written and renamed onto ``self.asBytesMode().path``), and pdm's
+    ``atomic_open_for_write`` (``dir=os.path.dirname(filename) or "."``)."""
+    file_path = """\
+    from os.path import abspath
+    import os
+
+
+    class FilePath:
+        def __init__(self, path):
+            self.path = abspath(path)
+
+        def asBytesMode(self):
+            return FilePath(os.fsencode(self.path))
+
+        def temporarySibling(self, extension):
+            return FilePath(self.path + extension)
+
+        def open(self, mode="r"):
+            return open(self.path, mode + "b")
+
+        def setContent(self, content, ext=".new"):
+            sib = self.temporarySibling(ext)
+            with sib.open("w") as f:
+                f.write(content)
+            os.rename(sib.path, self.asBytesMode().path)
+    """
+    assert _shapes(file_path) == {"FilePath.setContent": METHOD}
+    fallback = """\
+    import contextlib
+    import os
+    import tempfile
+
+
+    @contextlib.contextmanager
+    def atomic_open_for_write(filename, *, mode="w"):
+        dirname = os.path.dirname(filename) or "."
+        fd, name = tempfile.mkstemp(prefix="atomic-write-", dir=dirname)
+        fp = os.fdopen(fd, mode)
+        try:
+            yield fp
+        finally:
+            fp.close()
+        os.replace(name, filename)
+    """
+    assert _shapes(fallback) == {"atomic_open_for_write": CONTEXT_MANAGER}

@@ -50,6 +50,10 @@ _SAME_PATH = frozenset(
 # Project converters of the same spelling kind (ansible's ``to_bytes``): the last name only.
 _SAME_PATH_NAMES = frozenset({"to_bytes", "to_text", "to_native", "fspath", "realpath", "abspath"})
 _CONTEXT_MANAGERS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
+# Methods that finish what the object wrote: a class renaming there is itself the writer
+# (dulwich's ``_GitFile.close``); another method renaming (Twisted's ``FilePath.setContent``)
+# is a writer method of an object made for the target.
+_CLOSING = frozenset({"close", "__exit__", "commit", "flush"})
 # How far a value is followed through assignments and ``self`` attributes.
 _DEPTH = 6
 
@@ -273,13 +277,30 @@ class _Paths:
         return answer
 
     def _values(self, expr: ast.expr, init: bool) -> Iterator[tuple[ast.expr, bool]]:
-        """``expr`` followed one step: (value, value is in ``__init__``)."""
+        """``expr`` followed one step: (value, value is in ``__init__``). Either side of
+        ``a or b`` and of ``a if c else b`` may be the value (``os.path.dirname(p) or "."``)."""
         s = self.s
-        if isinstance(expr, ast.Name):
+        if isinstance(expr, ast.BoolOp):
+            yield from ((v, init) for v in expr.values)
+        elif isinstance(expr, ast.IfExp):
+            yield from ((v, init) for v in (expr.body, expr.orelse))
+        elif isinstance(expr, ast.Name):
             table = s.init_bindings if init else s.bindings
             yield from ((v, init) for v in table.get(expr.id, ()))
-        elif isinstance(expr, ast.Attribute) and s.is_self(expr.value):
-            yield from ((v, True) for v in s.init_attrs.get(expr.attr, ()))
+        elif isinstance(expr, ast.Attribute):
+            base = expr.value
+            if (
+                isinstance(base, ast.Call)
+                and not base.args
+                and not base.keywords
+                and isinstance(base.func, ast.Attribute)
+                and s.is_self(base.func.value)
+            ):
+                # ``self.asBytesMode().path``: the object in another spelling (a method
+                # called without arguments), so its ``path`` is ``self.path``.
+                base = base.func.value
+            if s.is_self(base):
+                yield from ((v, True) for v in s.init_attrs.get(expr.attr, ()))
 
     def target(self, expr: ast.expr, depth: int = 0, init: bool = False) -> bool:
         """``expr`` is a parameter (or ``self`` of a method, or what ``__init__`` stored from
@@ -348,13 +369,23 @@ class _Paths:
         s = self.s
         if depth > _DEPTH:
             return None
-        if isinstance(expr, ast.Attribute) and expr.attr == "name":
+        if isinstance(expr, ast.Attribute) and expr.attr in ("name", "path"):
             return self.beside(expr.value, depth + 1, init)
         if isinstance(expr, ast.Subscript):  # mkstemp(...)[1]
             return self.beside(expr.value, depth + 1, init)
         if isinstance(expr, ast.Call):
             if self.temp_call(expr, init):
                 return "temp"
+            func = expr.func
+            if (
+                isinstance(func, ast.Attribute)
+                and s.is_self(func.value)
+                and (expr.args or expr.keywords)
+                and s.cls is not None
+                and any(isinstance(f, ast.FunctionDef) and f.name == func.attr for f in s.cls.body)
+            ):
+                # A path object's ``self.temporarySibling(ext)``: a sibling it makes.
+                return "sibling"
             q = s.qualname(expr.func)
             if q is not None and q in _TEMP_FILES:
                 return None
@@ -689,13 +720,13 @@ def module_writers(tree: ast.Module, module: str, is_package: bool) -> WriterFac
         whole_class = cls is not None and scope.fn.name != "__init__" and _through_init(scope)
         if found is not None:
             temp_from, renamed_by = found
-            if whole_class and cls is not None:
+            if whole_class and cls is not None and scope.fn.name in _CLOSING:
                 writes = _writes(scope, ast.walk(cls))  # the object is the file it hands out
             else:
                 writes = bool(temp_from) or _content_from_caller(scope, _target_params(scope))
             if not writes:
                 continue  # a move, a restore, or a rewrite of what it read from the target
-            if whole_class and cls is not None:
+            if whole_class and cls is not None and scope.fn.name in _CLOSING:
                 name, line, shape = cls.name, cls.lineno, CLASS
             elif cls is not None:
                 name, line, shape = f"{cls.name}.{scope.fn.name}", scope.fn.lineno, METHOD
