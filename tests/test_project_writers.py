@@ -392,6 +392,18 @@ def test_backup_restored_by_a_rename_wrapper_and_a_wrapper_of_the_writer() -> No
             os.close(fd)
             os.replace(tmp, path)
         """,
+        # A directory swapped in through a sibling name (pipx's _install_atomically).
+        """\
+        import shutil
+        from pathlib import Path
+
+        def install_atomically(source, install_dir):
+            staging = install_dir.with_name(f".{install_dir.name}.incoming")
+            if staging.exists():
+                shutil.rmtree(staging)
+            shutil.move(str(source), str(staging))
+            Path(staging).replace(install_dir)
+        """,
         # str.replace with two arguments is not a rename.
         """\
         def save(path, text):

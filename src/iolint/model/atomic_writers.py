@@ -488,6 +488,12 @@ _WRITES_ARG = {
 }
 
 
+def _moves_directories(scope: _Scope) -> bool:
+    """The function removes or copies directory trees: what it renames is a directory."""
+    calls = scope.body.calls if scope.body is not None else []
+    return any(scope.qualname(c.func) in ("shutil.rmtree", "shutil.copytree") for c in calls)
+
+
 def _target_params(scope: _Scope) -> set[str]:
     """The parameters the function's rename destinations are computed from."""
     found: set[str] = set()
@@ -718,6 +724,8 @@ def module_writers(tree: ast.Module, module: str, is_package: bool) -> WriterFac
         found = _renames_beside(scope)
         cls = scope.cls
         whole_class = cls is not None and scope.fn.name != "__init__" and _through_init(scope)
+        if found is not None and _moves_directories(scope):
+            found = None  # pipx's _install_atomically swaps a directory in: not a file writer
         if found is not None:
             temp_from, renamed_by = found
             if whole_class and cls is not None and scope.fn.name in _CLOSING:
