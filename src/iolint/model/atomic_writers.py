@@ -22,7 +22,8 @@ name and resolved project-wide (:mod:`iolint.model.project_writers`).
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -628,7 +629,11 @@ _NO_FUNCTION = ast.FunctionDef(
 
 
 def _module_renamers(
-    tree: ast.Module, imports: dict[str, str], module: str, bodies: dict[int, _Body]
+    tree: ast.Module,
+    imports: dict[str, str],
+    module: str,
+    bodies: dict[int, _Body],
+    relevant: Callable[[ast.stmt], bool],
 ) -> set[str]:
     """Module-level names that rename: ``replace = retry(os.replace)``, or a function whose
     body renames its first parameter onto its second."""
@@ -645,7 +650,7 @@ def _module_renamers(
                 found.add(target.id)
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             params = _param_names(stmt, False)
-            if len(params) < 2:
+            if len(params) < 2 or not relevant(stmt):
                 continue
             scope = _Scope(stmt, imports, module, defs, frozenset())
             for node in _body(stmt, bodies).calls:
@@ -683,11 +688,34 @@ def _init_facts(cls: ast.ClassDef, bodies: dict[int, _Body]) -> _InitFacts:
     return attrs, frozenset(_param_names(init, True)), _local_bindings(nodes)
 
 
-def module_writers(tree: ast.Module, module: str, is_package: bool) -> WriterFacts:
-    """The atomic writers of one module (its ``ast``), see the module docstring."""
+# Text without which a function holds no rename, no temp file and no call of an imported
+# rename function (``str.replace`` takes two arguments): see project_writers._TRIGGER.
+RELEVANT = re.compile(
+    r"os\.(replace|rename)|shutil\.move|mkstemp|NamedTemporaryFile|mktemp"
+    r"|\.(replace|rename)\([^,()]*\)"
+    r"|\b\w*(replace|rename|move)\w*\(",
+)
+
+
+def module_writers(
+    tree: ast.Module, module: str, is_package: bool, text: str | None = None
+) -> WriterFacts:
+    """The atomic writers of one module (its ``ast``), see the module docstring. With the
+    module's ``text``, a function whose own text has no rename and no temp file is not
+    analyzed, unless a function that has one calls it (a sibling-name helper, a wrapper)."""
+    lines = text.splitlines() if text is not None else None
+
+    def segment(node: ast.stmt) -> str:
+        assert lines is not None
+        return "\n".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])
+
+    def relevant(node: ast.stmt) -> bool:
+        return lines is None or RELEVANT.search(segment(node)) is not None
+
     imports = _imports(tree.body, module, is_package)
     bodies: dict[int, _Body] = {}
-    local_renamers = _module_renamers(tree, imports, module, bodies)
+    inits: dict[int, _InitFacts] = {}
+    local_renamers = _module_renamers(tree, imports, module, bodies, relevant)
     renamers = frozenset(f"{module}.{n}" for n in local_renamers)
     defs = frozenset(
         s.name
@@ -695,16 +723,31 @@ def module_writers(tree: ast.Module, module: str, is_package: bool) -> WriterFac
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     )
     scopes: list[_Scope] = []
+    # Functions the relevant ones call by name (``intermediate(path)``, ``_GitFile(...)``).
+    called: set[str] = set()
+    others: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]] = []
     for stmt in tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            scopes.append(_scope(stmt, imports, module, defs, renamers, None, bodies))
+            members: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, ast.ClassDef | None]]
+            members = [(stmt, None)]
         elif isinstance(stmt, ast.ClassDef):
-            init = _init_facts(stmt, bodies)
-            for item in stmt.body:
-                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    scope = _scope(item, imports, module, defs, renamers, stmt, bodies)
-                    scope.init_attrs, scope.init_params, scope.init_bindings = init
-                    scopes.append(scope)
+            members = [
+                (item, stmt)
+                for item in stmt.body
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+            ]
+        else:
+            continue
+        for fn, cls in members:
+            if not relevant(fn):
+                others.append((fn, cls))
+                continue
+            if lines is not None:
+                called.update(re.findall(r"\b(\w+)\(", segment(fn)))
+            scopes.append(_member_scope(fn, cls, imports, module, defs, renamers, bodies, inits))
+    for fn, cls in others:
+        if lines is None or fn.name in called or (cls is not None and cls.name in called):
+            scopes.append(_member_scope(fn, cls, imports, module, defs, renamers, bodies, inits))
     siblings = frozenset(
         scope.fn.name
         for scope in scopes
@@ -753,6 +796,15 @@ def module_writers(tree: ast.Module, module: str, is_package: bool) -> WriterFac
             if w.shape != TEMP_FILE and not w.temp_from and not w.renamed_by
         }
         added = False
+        # A wrapper's own text may have no rename: look at every function that calls one.
+        if lines is not None and complete:
+            known = {id(sc.fn) for sc in scopes}
+            bare = {n.rsplit(".", 1)[-1] + "(" for n in complete}
+            for fn, cls in others:
+                if id(fn) not in known and any(b in segment(fn) for b in bare):
+                    scopes.append(
+                        _member_scope(fn, cls, imports, module, defs, renamers, bodies, inits)
+                    )
         for scope in scopes:
             cls = scope.cls
             name = scope.fn.name if cls is None else f"{cls.name}.{scope.fn.name}"
@@ -771,12 +823,35 @@ def module_writers(tree: ast.Module, module: str, is_package: bool) -> WriterFac
             break
     # Every function, nested ones too (pip's ``_generate_file`` lives inside a function).
     uses: dict[int, Writer] = {}
-    for fn in ast.walk(tree):
-        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            scope = _scope(fn, imports, module, defs, renamers, None, bodies)
-            for use in _temp_uses(scope):
-                uses.setdefault(use.line, use)
+    for top in tree.body:
+        if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        if not relevant(top):
+            continue
+        for inner in ast.walk(top):
+            if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                scope = _scope(inner, imports, module, defs, renamers, None, bodies)
+                for use in _temp_uses(scope):
+                    uses.setdefault(use.line, use)
     return WriterFacts(module, (*writers.values(), *uses.values()), tuple(sorted(local_renamers)))
+
+
+def _member_scope(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef,
+    cls: ast.ClassDef | None,
+    imports: dict[str, str],
+    module: str,
+    defs: frozenset[str],
+    renamers: frozenset[str],
+    bodies: dict[int, _Body],
+    inits: dict[int, _InitFacts],
+) -> _Scope:
+    scope = _scope(fn, imports, module, defs, renamers, cls, bodies)
+    if cls is not None:
+        if id(cls) not in inits:
+            inits[id(cls)] = _init_facts(cls, bodies)
+        scope.init_attrs, scope.init_params, scope.init_bindings = inits[id(cls)]
+    return scope
 
 
 def _through_init(scope: _Scope) -> bool:

@@ -36,6 +36,7 @@ WRITERS_FORMAT = 1
 # rename or a temp file of the standard library, a one-argument ``.replace(target)`` (pathlib),
 # or a rename function imported by name. Most modules (``str.replace`` has two arguments) are
 # then not parsed at all.
+_WORDS = (b"replace", b"rename", b"move", b"mkstemp", b"NamedTemporaryFile", b"mktemp")
 _TRIGGER = re.compile(
     rb"os\.(replace|rename)|shutil\.move|mkstemp|NamedTemporaryFile|mktemp"
     rb"|\.(replace|rename)\([^,()]*\)"
@@ -136,7 +137,7 @@ def _facts_of(index: ProjectIndex, package: Path, file: Path) -> WriterFacts | N
         return None
     name, is_package = _module_of(package, file)
     facts: WriterFacts | None
-    if not _TRIGGER.search(data):
+    if not any(w in data for w in _WORDS) or not _TRIGGER.search(data):
         facts = WriterFacts(name)
     else:
         digest = hashlib.sha256(data).hexdigest()
@@ -158,7 +159,7 @@ def _derive(data: bytes, path: str, name: str, is_package: bool) -> WriterFacts:
     if not isinstance(tree, ast.Module):
         return WriterFacts(name)
     try:
-        return module_writers(tree, name, is_package)
+        return module_writers(tree, name, is_package, text)
     except RecursionError:
         return WriterFacts(name)
 
