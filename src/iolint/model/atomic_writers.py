@@ -642,7 +642,7 @@ def _module_renamers(
         s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
     )
     for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and relevant(stmt):
             target = stmt.targets[0]
             scope = _Scope(_NO_FUNCTION, imports, module, defs, frozenset())
             refs = {scope.qualname(n) for n in ast.walk(stmt.value) if isinstance(n, ast.expr)}
@@ -703,11 +703,16 @@ def module_writers(
     """The atomic writers of one module (its ``ast``), see the module docstring. With the
     module's ``text``, a function whose own text has no rename and no temp file is not
     analyzed, unless a function that has one calls it (a sibling-name helper, a wrapper)."""
-    lines = text.splitlines() if text is not None else None
+    lines: list[int] | None = None  # where each line starts in ``text``
+    if text is not None:
+        lines = [0]
+        for row in text.splitlines(keepends=True):
+            lines.append(lines[-1] + len(row))
 
     def segment(node: ast.stmt) -> str:
-        assert lines is not None
-        return "\n".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])
+        assert lines is not None and text is not None
+        end = min(node.end_lineno or node.lineno, len(lines) - 1)
+        return text[lines[node.lineno - 1] : lines[end]]
 
     def relevant(node: ast.stmt) -> bool:
         return lines is None or RELEVANT.search(segment(node)) is not None
@@ -822,17 +827,12 @@ def module_writers(
         if not added:
             break
     # Every function, nested ones too (pip's ``_generate_file`` lives inside a function).
+    # A function's calls and bindings include its nested functions', so this finds the
+    # rename in pip's ``_generate_file`` too (nested in ``_install_wheel``).
     uses: dict[int, Writer] = {}
-    for top in tree.body:
-        if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            continue
-        if not relevant(top):
-            continue
-        for inner in ast.walk(top):
-            if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                scope = _scope(inner, imports, module, defs, renamers, None, bodies)
-                for use in _temp_uses(scope):
-                    uses.setdefault(use.line, use)
+    for scope in scopes:
+        for use in _temp_uses(scope):
+            uses.setdefault(use.line, use)
     return WriterFacts(module, (*writers.values(), *uses.values()), tuple(sorted(local_renamers)))
 
 
