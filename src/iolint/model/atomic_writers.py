@@ -693,7 +693,7 @@ def _init_facts(cls: ast.ClassDef, bodies: dict[int, _Body]) -> _InitFacts:
 RELEVANT = re.compile(
     r"os\.(replace|rename)|shutil\.move|mkstemp|NamedTemporaryFile|mktemp"
     r"|\.(replace|rename)\([^,()]*\)"
-    r"|\b\w*(replace|rename|move)\w*\(",
+    r"|\b\w*(replace|rename)\w*\(|\bmove\w*\(",  # not remove()
 )
 
 

@@ -40,8 +40,8 @@ _WORDS = (b"replace", b"rename", b"move", b"mkstemp", b"NamedTemporaryFile", b"m
 _TRIGGER = re.compile(
     rb"os\.(replace|rename)|shutil\.move|mkstemp|NamedTemporaryFile|mktemp"
     rb"|\.(replace|rename)\([^,()]*\)"
-    rb"|^\s*(from|import)\b.*(replace|rename|move)"
-    rb"|^\s+\w*(replace|rename|move)\w*,?\s*$",
+    rb"|^\s*(from|import)\b.*(replace|rename|\bmove)"  # not remove
+    rb"|^\s+\w*(replace|rename)\w*,?\s*$|^\s+move\w*,?\s*$",
     re.MULTILINE,
 )
 # Directories whose code is not the project's own library code: a writer there (a test's, a
