@@ -528,3 +528,28 @@ def test_path_object_method_and_a_directory_with_a_fallback() -> None:
         os.replace(name, filename)
     """
     assert _shapes(fallback) == {"atomic_open_for_write": CONTEXT_MANAGER}
+
+
+def _io306_cached(root: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    capsys.readouterr()
+    main(["check", "--exit-zero", "--jobs", "1", "--output-format", "json", str(root)])
+    (found,) = [f for f in json.loads(capsys.readouterr().out) if f["code"] == "IO306"]
+    fix = found["fix"]
+    assert isinstance(fix, dict)
+    return fix
+
+
+def test_cached_result_follows_the_projects_writers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the result cache, user.py's unchanged bytes are not enough: its advice named the
+    writers of the package, and a helper that stops renaming makes the cached entry stale
+    (the writers are recorded among the file's dependencies, like the modules it read)."""
+    root = _project(tmp_path, {"pkg/writers.py": MKSTEMP_FUNCTION, "pkg/user.py": USER})
+    assert _io306_cached(root, capsys)["applicability"] == "display-only"
+    assert list((root / ".iolint_cache").rglob("*.writers.json"))
+    assert _io306_cached(root, capsys)["applicability"] == "display-only"  # a cache hit
+    (root / "pkg/writers.py").write_text(MKSTEMP_FUNCTION.replace("os.replace(tmp, path)", ""))
+    assert _io306_cached(root, capsys)["applicability"] == "unsafe"
+    (root / "pkg/writers.py").write_text(MKSTEMP_FUNCTION)
+    assert _io306_cached(root, capsys)["applicability"] == "display-only"

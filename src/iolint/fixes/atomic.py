@@ -165,7 +165,7 @@ def project_writers(model: ModuleModel) -> tuple[ProjectWriter, ...]:
     """The atomic writers of the project this module belongs to (every module of its
     top-level package, model/project_writers.py), best first; () outside a package.
     Imported here: only a finding this fix reaches pays for the project's writers."""
-    from iolint.model.index import shared_index
+    from iolint.model.index import shared_index, writers_digest
     from iolint.model.project_writers import in_skipped_dir, package_dir
 
     path = Path(model.path)
@@ -177,7 +177,11 @@ def project_writers(model: ModuleModel) -> tuple[ProjectWriter, ...]:
     index = model.project.index if model.project is not None else None
     if index is None or not package.resolve().is_relative_to(index.root):
         index = shared_index(package.parent, None)
-    return tuple(w for w in index.atomic_writers(package) if _reachable(model, w))
+    found = index.atomic_writers(package)
+    if model.project is not None:
+        # A cached result of this file is stale once the package's writers change.
+        model.project.consulted_writers(package, writers_digest(found))
+    return tuple(w for w in found if _reachable(model, w))
 
 
 def _reachable(model: ModuleModel, writer: ProjectWriter) -> bool:

@@ -129,6 +129,8 @@ class ModuleFacts:
 
 
 ABSENT = "absent"
+# A dependency on the atomic writers of a package, not on a module: ``@writers:<directory>``.
+WRITERS_KEY = "@writers:"
 # Top-level names of the standard library, never project modules.
 _STDLIB: frozenset[str] = stdlib_modules()
 
@@ -162,6 +164,12 @@ class ProjectFacts:
 
     def dependencies(self) -> tuple[tuple[str, str], ...]:
         return tuple(sorted(self.consulted.items()))
+
+    def consulted_writers(self, package: Path, digest: str) -> None:
+        """The linted file's fixes read the atomic writers of ``package`` (IO306's advice):
+        its cached result holds only while they are the same (see :meth:`ProjectIndex.current`)."""
+        if self.index is not None:
+            self.consulted[f"{WRITERS_KEY}{package}"] = digest
 
     # ------------------------------------------------------------------ lookups
     def _split(self, qualname: str, depth: int = 0) -> tuple[ModuleFacts, str] | None:
@@ -502,10 +510,23 @@ class ProjectIndex:
     def current(self, dependencies: Iterable[tuple[str, str]]) -> bool:
         """Whether every module a cached result consulted still has the facts it had."""
         for name, digest in dependencies:
+            if name.startswith(WRITERS_KEY):
+                package = Path(name[len(WRITERS_KEY) :])
+                if writers_digest(self.atomic_writers(package)) != digest:
+                    return False
+                continue
             facts = self.module_facts(name)
             if (facts.digest() if facts is not None else ABSENT) != digest:
                 return False
         return True
+
+
+def writers_digest(writers: Iterable[ProjectWriter]) -> str:
+    """What a result that named (or did not name) these writers depends on."""
+    text = json.dumps(
+        [[w.qualname, str(w.path), w.line, w.shape, str(w.used_at), w.renamer] for w in writers]
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -520,6 +541,7 @@ __all__ = [
     "ABSENT",
     "FACT_TRIGGERS",
     "INDEX_DIR_NAME",
+    "WRITERS_KEY",
     "ClassFacts",
     "KindFact",
     "ModuleFacts",
@@ -531,4 +553,5 @@ __all__ = [
     "model_facts",
     "module_name",
     "shared_index",
+    "writers_digest",
 ]
