@@ -1137,31 +1137,92 @@ def test_io302_bare_close_gets_no_fix() -> None:
     assert found[0].fix is None or not found[0].fix.edits
 
 
-@pytest.mark.parametrize(
-    ("header", "shown"),
-    [
-        ("from .utils import atomic_writing\n", "`atomic_writing`"),
-        ("from dulwich.file import GitFile\n", "`GitFile`"),
-        ("from pip._internal.utils.misc import adjacent_tmp_file\n", "`adjacent_tmp_file`"),
-        ("", "`.write_atomic()`"),
-    ],
-)
-def test_io306_is_advice_where_the_project_has_its_own_atomic_writer(
-    header: str, shown: str
-) -> None:
-    """An inline atomic rewrite beside the project's own writer (imported from another module,
-    or a method the module already calls) would be a second copy of the protocol: advice that
-    names the writer, no edits (rules.md, second edition: project helpers first)."""
+def test_io306_names_no_writer_from_spelling_alone() -> None:
+    """A name that says "atomic" is not a writer: the project's writers are found from their
+    code (tests/test_project_writers.py), so an import of a module the project does not have
+    leaves the inline rewrite."""
     source = (
-        header
-        + "\n\ndef save_config(path, text):\n"
-        + "    with open(path, 'w') as f:\n"
-        + "        f.write(text)\n"
+        "from .utils import atomic_writing\n"
+        "\n\ndef save_config(path, text):\n"
+        "    with open(path, 'w') as f:\n"
+        "        f.write(text)\n"
     )
-    if not header:
-        source += "\n\ndef save_state(path, data):\n    path.write_atomic(data, 'w')\n"
+    found = [d for d in lint(source, ["IO306"]) if d.code == "IO306"]
+    assert len(found) == 1
+    fix = found[0].fix
+    assert fix is not None and fix.applicability is Applicability.UNSAFE and fix.edits
+
+
+def test_io306_under_a_configured_etc_directory_is_display_only() -> None:
+    """ansible's yum_repository: the target is ``self.dest``, from a ``reposdir`` option whose
+    default is ``/etc/yum.repos.d``; owner, group and labels matter there."""
+    source = textwrap.dedent(
+        """\
+        ARGS = dict(reposdir=dict(default="/etc/yum.repos.d", type="path"))
+
+
+        class Repo:
+            def __init__(self, dest):
+                self.dest = dest
+
+            def save(self, text):
+                with open(self.dest, "w") as fd:
+                    fd.write(text)
+        """
+    )
     found = [d for d in lint(source, ["IO306"]) if d.code == "IO306"]
     assert len(found) == 1
     fix = found[0].fix
     assert fix is not None and fix.applicability is Applicability.DISPLAY_ONLY
-    assert not fix.edits and shown in fix.message
+    plain = source.replace("/etc/yum.repos.d", "/srv/repos")
+    (other,) = [d for d in lint(plain, ["IO306"]) if d.code == "IO306"]
+    assert other.fix is not None and other.fix.applicability is Applicability.UNSAFE
+
+
+def test_io302_fsync_after_an_existing_flush_adds_no_second_flush() -> None:
+    """dulwich's lfs.py flushes after its last write and before it takes the temp name: the
+    fix adds the fsync only. A write after that flush still gets its own flush."""
+    flushed = """\
+    import os
+    import tempfile
+
+
+    def write_object(path, chunks, tmpdir):
+        with tempfile.NamedTemporaryFile(dir=tmpdir, mode="wb", delete=False) as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            tmppath = f.name
+        os.replace(tmppath, path)
+    """
+    fixed, _ = fix_of(flushed, "IO302")
+    assert fixed.count("f.flush()") == 1 and "os.fsync(f.fileno())" in fixed
+    body = fixed[fixed.index("def write_object") :]
+    assert body.index("f.flush()") < body.index("os.fsync(f.fileno())")
+    assert_clean(fixed)
+    written_after = flushed.replace("tmppath = f.name", "f.write(b'end')\n        tmppath = f.name")
+    fixed, _ = fix_of(written_after, "IO302")
+    assert fixed.count("f.flush()") == 2
+
+
+def test_io306_etc_target_through_a_module_constant_is_display_only() -> None:
+    """pipx's ensure_path: ``config_file = _GLOBAL_PATH_FILE``, a module constant
+    ``Path("/etc/profile.d/pipx.sh")``; the system file's owner and labels matter."""
+    source = textwrap.dedent(
+        """\
+        import sys
+        from pathlib import Path
+
+        _GLOBAL = Path("/etc/paths.d/x" if sys.platform == "darwin" else "/etc/profile.d/x.sh")
+
+
+        def save_global_path(contents):
+            config_file = _GLOBAL
+            config_file.write_text(contents, encoding="utf-8")
+        """
+    )
+    (found,) = [d for d in lint(source, ["IO306"]) if d.code == "IO306"]
+    assert found.fix is not None and found.fix.applicability is Applicability.DISPLAY_ONLY
+    home = source.replace("/etc/paths.d/x", "~/x").replace("/etc/profile.d/x.sh", "~/x.sh")
+    (other,) = [d for d in lint(home, ["IO306"]) if d.code == "IO306"]
+    assert other.fix is not None and other.fix.applicability is Applicability.UNSAFE

@@ -33,6 +33,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from iolint.diagnostics import Applicability, Edit, Fix
 from iolint.edits import fresh_name, indent_unit, stands_alone
@@ -40,6 +42,9 @@ from iolint.fixes.cst import Insertion, insert_statements, statement_anchor
 from iolint.fixes.imports import first_after_imports, import_edits, need_modules
 from iolint.model import ModuleModel
 from iolint.model.durability import WrittenFile, durability_facts
+
+if TYPE_CHECKING:
+    from iolint.model.project_writers import ProjectWriter
 
 HELPER_MODULES = ("contextlib", "errno", "os", "stat")
 
@@ -156,37 +161,86 @@ def atomic_writers(model: ModuleModel) -> AtomicWriters:
     return AtomicWriters(usable, tuple(others))
 
 
-# Spellings of atomic-write machinery that projects build for themselves (rules.md, second
-# edition: "a GitFile-style lock-file writer, an atomictempfile, an adjacent_tmp_file").
-_ATOMIC_WORDS = ("atomic", "gitfile", "adjacent_tmp", "lockedfile", "safefile", "savefile")
+def project_writers(model: ModuleModel) -> tuple[ProjectWriter, ...]:
+    """The atomic writers of the project this module belongs to (every module of its
+    top-level package, model/project_writers.py), best first; () outside a package.
+    Imported here: only a finding this fix reaches pays for the project's writers."""
+    from iolint.model.index import shared_index, writers_digest
+    from iolint.model.project_writers import in_skipped_dir, package_dir
+
+    path = Path(model.path)
+    if not path.is_file():
+        return ()
+    package = package_dir(path, model.module, model.is_package)
+    if package is None or in_skipped_dir(package, path):
+        return ()  # vendored code (pip/_vendor/...) is another project's, tests are not code
+    index = model.project.index if model.project is not None else None
+    if index is None or not package.resolve().is_relative_to(index.root):
+        index = shared_index(package.parent, None)
+    found = index.atomic_writers(package)
+    if model.project is not None:
+        # A cached result of this file is stale once the package's writers change.
+        model.project.consulted_writers(package, writers_digest(found))
+    return tuple(w for w in found if _reachable(model, w))
 
 
-def project_atomic_writers(model: ModuleModel) -> tuple[str, ...]:
-    """Atomic writers this module reaches outside itself: names it imports or methods it calls
-    whose spelling says atomic write (``atomic_writing``, ``GitFile``, ``.write_atomic()``),
-    and imported project functions the project index knows fsync their argument."""
-    found: dict[str, None] = {}
-    for node in model.nodes(ast.ImportFrom, ast.Import, ast.Call):
-        if isinstance(node, (ast.ImportFrom, ast.Import)):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in (
-                "os",
-                "tempfile",
-                "shutil",
-            ):
-                continue
-            for alias in node.names:
-                name = alias.name.rsplit(".", 1)[-1]
-                if any(w in name.lower() for w in _ATOMIC_WORDS):
-                    found[alias.asname or name] = None
-        elif isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and "atomic" in func.attr.lower():
-                found[f".{func.attr}()"] = None
-            elif isinstance(func, ast.Name) and model.project is not None:
-                q = model.project_qualname(func)
-                if q is not None and model.project.fsynced_parameter(q) is not None:
-                    found[func.id] = None
-    return tuple(found)
+def _reachable(model: ModuleModel, writer: ProjectWriter) -> bool:
+    """A method writer needs an object of its class: it counts only in a module that names
+    the class or already calls the method (ansible's ``AnsibleModule.atomic_move`` in its
+    modules, not in its controller code; hatch's ``Path.write_atomic``)."""
+    from iolint.model.atomic_writers import METHOD
+
+    if writer.shape != METHOD:
+        return True
+    cls, method = writer.qualname.rsplit(".", 2)[-2:]
+    for node in model.nodes(ast.Name, ast.Attribute, ast.Import, ast.ImportFrom):
+        if isinstance(node, ast.Name) and node.id == cls:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in (cls, method):
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            a.name.rsplit(".", 1)[-1] == cls for a in node.names
+        ):
+            return True
+    return False
+
+
+def _where(writer: ProjectWriter, model: ModuleModel, at: tuple[Path, int] | None = None) -> str:
+    """``path:line`` of a writer (or of ``at``), relative to the project root."""
+    from iolint.model.project_writers import package_dir
+
+    file, line = at if at is not None else (writer.path, writer.line)
+    index = model.project.index if model.project is not None else None
+    package = package_dir(Path(model.path), model.module, model.is_package)
+    for base in (index.root if index is not None else None, package and package.parent):
+        if base is not None and file.is_relative_to(base):
+            return f"{file.relative_to(base).as_posix()}:{line}"
+    return f"{file.as_posix()}:{line}"
+
+
+def project_writer_advice(model: ModuleModel, writers: tuple[ProjectWriter, ...]) -> str:
+    """What IO306's advice says: the project's best writer, where it is, how it is used."""
+    from iolint.model.atomic_writers import TEMP_FILE
+
+    best = writers[0]
+    text = (
+        f"Write through this project's own atomic writer, not an inline copy: "
+        f"`{best.qualname}` ({_where(best, model)})"
+    )
+    if best.shape == TEMP_FILE and best.used_at is not None:
+        renamer = best.renamer.rsplit(".", 1)[-1]
+        text += (
+            f" for the temp file beside the target, then `{renamer}(f.name, target)`, "
+            f"as {_where(best, model, best.used_at)} does"
+        )
+    # Private helpers are named only when nothing public is (dulwich's ``GitFile`` returns
+    # its ``_GitFile``).
+    rest = [w for w in writers[1:] if best.private or not w.private]
+    others = [f"`{w.qualname}`" for w in rest[:2]]
+    if others:
+        more = len(rest) - len(others)
+        text += "; also " + ", ".join(others) + (f" and {more} more" if more > 0 else "")
+    return text
 
 
 def _derived_from(model: ModuleModel, expr: ast.expr, params: set[str]) -> bool:
@@ -212,10 +266,18 @@ def _top_level(model: ModuleModel, node: ast.AST) -> ast.stmt | None:
 
 
 def _etc_path(model: ModuleModel, path: ast.expr) -> bool:
-    """The target is spelled under ``/etc``: owner, group and labels matter there."""
+    """The target is spelled under ``/etc``: owner, group and labels matter there. Names are
+    followed through their assignments, a module constant too (pipx's ``config_file =
+    _GLOBAL_PATH_FILE``, ``Path("/etc/profile.d/pipx.sh")``)."""
     values: list[ast.AST] = [path]
-    if isinstance(path, ast.Name):
-        values += [b.value for b in model.bindings_of(path.id, path) or () if b.value]
+    seen: set[int] = set()
+    i = 0
+    while i < len(values) and i < 32:
+        for n in ast.walk(values[i]):
+            if isinstance(n, ast.Name) and id(n) not in seen:
+                seen.add(id(n))
+                values += [b.value for b in model.bindings_of(n.id, n) or () if b.value]
+        i += 1
     for value in values:
         for n in ast.walk(value):
             if isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)):
@@ -223,6 +285,32 @@ def _etc_path(model: ModuleModel, path: ast.expr) -> bool:
                 if text == "/etc" or text.startswith("/etc/"):
                     return True
     return False
+
+
+def _configured_under_etc(model: ModuleModel, path: ast.expr) -> bool:
+    """The target comes from outside the function (an attribute such as ``self.dest``, or a
+    parameter) in a module whose configuration defaults to a directory under ``/etc`` (an
+    ansible module's ``reposdir=dict(default='/etc/yum.repos.d')``): it is a system file."""
+    if not isinstance(path, (ast.Attribute, ast.Name)):
+        return False
+    defaults: list[ast.expr] = []
+    for node in model.nodes(ast.Call, ast.Dict, ast.FunctionDef, ast.AsyncFunctionDef):
+        if isinstance(node, ast.Call):
+            defaults += [k.value for k in node.keywords if k.arg == "default"]
+        elif isinstance(node, ast.Dict):
+            defaults += [
+                v
+                for k, v in zip(node.keys, node.values)
+                if isinstance(k, ast.Constant) and k.value == "default"
+            ]
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defaults += [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]
+    return any(
+        isinstance(d, ast.Constant)
+        and isinstance(d.value, str)
+        and (d.value == "/etc" or d.value.startswith("/etc/"))
+        for d in defaults
+    )
 
 
 def _passes_path_to_io(model: ModuleModel, body: list[ast.stmt], path: ast.expr) -> bool:
@@ -386,20 +474,15 @@ def atomic_rewrite_fix(model: ModuleModel, file: WrittenFile) -> Fix | None:
             (),
         )
     if writers.callable_name is None:
-        elsewhere = project_atomic_writers(model)
+        elsewhere = project_writers(model)
         if elsewhere:
             # The project writes atomically with its own machinery (a GitFile-style lock-file
             # writer, an adjacent_tmp_file, a write_atomic method): an inline copy beside it
-            # is wrong, and calling it needs its own conventions, so the fix is advice.
-            names = ", ".join(f"`{n}`" for n in elsewhere)
-            return Fix(
-                f"Write through the project's own atomic writer ({names}) instead",
-                Applicability.DISPLAY_ONLY,
-                (),
-            )
-    applicability = (
-        Applicability.DISPLAY_ONLY if _etc_path(model, site.path) else Applicability.UNSAFE
-    )
+            # is wrong, and calling it needs its own conventions (its arguments, the modes
+            # and encodings it supports), so the fix is advice that names it.
+            return Fix(project_writer_advice(model, elsewhere), Applicability.DISPLAY_ONLY, ())
+    under_etc = _etc_path(model, site.path) or _configured_under_etc(model, site.path)
+    applicability = Applicability.DISPLAY_ONLY if under_etc else Applicability.UNSAFE
     if writers.callable_name is not None:
         name = writers.callable_name
         return Fix(

@@ -30,11 +30,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iolint.cache_write import write_entry
 from iolint.model.kinds import Category, ObjKind
 from iolint.stdlib_names import stdlib_modules
+
+if TYPE_CHECKING:
+    from iolint.model.atomic_writers import WriterFacts
+    from iolint.model.project_writers import ProjectWriter
 
 INDEX_FORMAT = 3
 # The index's entries live in this directory of the result cache (``.iolint_cache``).
@@ -160,6 +164,8 @@ class ModuleFacts:
 
 
 ABSENT = "absent"
+# A dependency on the atomic writers of a package, not on a module: ``@writers:<directory>``.
+WRITERS_KEY = "@writers:"
 # Top-level names of the standard library, never project modules.
 _STDLIB: frozenset[str] = stdlib_modules()
 
@@ -193,6 +199,12 @@ class ProjectFacts:
 
     def dependencies(self) -> tuple[tuple[str, str], ...]:
         return tuple(sorted(self.consulted.items()))
+
+    def consulted_writers(self, package: Path, digest: str) -> None:
+        """The linted file's fixes read the atomic writers of ``package`` (IO306's advice):
+        its cached result holds only while they are the same (see :meth:`ProjectIndex.current`)."""
+        if self.index is not None:
+            self.consulted[f"{WRITERS_KEY}{package}"] = digest
 
     # ------------------------------------------------------------------ lookups
     def _split(self, qualname: str, depth: int = 0) -> tuple[ModuleFacts, str] | None:
@@ -540,6 +552,9 @@ class ProjectIndex:
         self._module_files: dict[str, Path | None] = {}
         self._all_modules: tuple[str, ...] | None = None
         self._callers: dict[str, tuple[str, ...]] | None = None
+        # The atomic-writer facts of the modules read so far, by file: (stat stamp, facts).
+        # Filled only when IO306's fix asks for the project's writers (model/project_writers).
+        self.writer_facts: dict[Path, tuple[tuple[int, int], WriterFacts | None]] = {}
 
     # ------------------------------------------------------------------ files
     def facts_of_file(
@@ -662,6 +677,13 @@ class ProjectIndex:
         path = self.module_file(name)
         return None if path is None else self.facts_of_file(path)
 
+    def atomic_writers(self, package: Path) -> tuple[ProjectWriter, ...]:
+        """The atomic writers of the modules under ``package`` (a top-level package of this
+        project), derived from their code and cached by content; see model/project_writers."""
+        from iolint.model.project_writers import writers_in
+
+        return writers_in(self, package)
+
     def lookups(self) -> ProjectFacts:
         """A fresh, recording view of the project for one linted file."""
         return ProjectFacts(index=self)
@@ -669,6 +691,11 @@ class ProjectIndex:
     def current(self, dependencies: Iterable[tuple[str, str]]) -> bool:
         """Whether every module a cached result consulted still has the facts it had."""
         for name, digest in dependencies:
+            if name.startswith(WRITERS_KEY):
+                package = Path(name[len(WRITERS_KEY) :])
+                if writers_digest(self.atomic_writers(package)) != digest:
+                    return False
+                continue
             facts = self.module_facts(name)
             if (facts.digest() if facts is not None else ABSENT) != digest:
                 return False
@@ -709,6 +736,14 @@ def _python_files(root: Path) -> list[Path]:
     return out
 
 
+def writers_digest(writers: Iterable[ProjectWriter]) -> str:
+    """What a result that named (or did not name) these writers depends on."""
+    text = json.dumps(
+        [[w.qualname, str(w.path), w.line, w.shape, str(w.used_at), w.renamer] for w in writers]
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _stamp(path: Path) -> tuple[int, int] | None:
     try:
         st = path.stat()
@@ -721,6 +756,7 @@ __all__ = [
     "ABSENT",
     "FACT_TRIGGERS",
     "INDEX_DIR_NAME",
+    "WRITERS_KEY",
     "CallFact",
     "ClassFacts",
     "KindFact",
@@ -733,4 +769,5 @@ __all__ = [
     "model_facts",
     "module_name",
     "shared_index",
+    "writers_digest",
 ]

@@ -224,6 +224,9 @@ def _flush_fsync_fix(
         lines = sync_lines(view, is_fd)
     if point is None:
         return None
+    if _flushed_after_last_write(file, publish):
+        # ``f.flush()`` is already there (dulwich's lfs.py): a second one adds nothing.
+        lines = [line for line in lines if not line.endswith(".flush()")]
     insertions = [point.insertion(model, lines)]
     needs: list[tuple[ast.AST, tuple[str, ...]]] = [(anchor, ("os",))]
     message = "Flush and fsync the file before it is closed"
@@ -237,6 +240,18 @@ def _flush_fsync_fix(
     if imports is None:
         return None
     return _statements_fix(message, model, insertions, imports)
+
+
+def _flushed_after_last_write(file: WrittenFile, publish: Publish | None) -> bool:
+    """The file is flushed after its last write (and before ``publish``)."""
+    close = file.close_event()
+    bound = publish.seq if publish is not None else close.seq if close is not None else None
+    if bound is None:
+        bound = max((e.seq for e in file.events), default=0) + 1
+    last = file.last_write(bound)
+    return last is not None and any(
+        e.kind == "flush" and last.seq < e.seq < bound for e in file.events
+    )
 
 
 def _dir_sync(model: ModuleModel, p: Publish, target: ast.expr) -> DirSync | None:
