@@ -13,7 +13,7 @@ import pytest
 from iolint.cache import ResultCache
 from iolint.cli import main
 from iolint.config import ConfigResolver
-from iolint.model.index import ProjectIndex, module_name
+from iolint.model.index import ModuleFacts, ProjectIndex, module_name
 from iolint.runner import cached_result
 
 MIXIN = """\
@@ -246,3 +246,87 @@ def test_flake8_plugin_reads_the_same_index(tmp_path: Path) -> None:
     )
     assert "pkg/client.py:6:9: IO102" in proc.stdout, proc.stdout + proc.stderr
     assert (root / ".iolint_cache" / "index").is_dir()
+
+
+# ---- durability facts across modules (model/effects.py) ----
+
+TEMP_HELPERS = """\
+import os
+import tempfile
+
+
+def scratch_file(name):
+    return tempfile.NamedTemporaryFile("w", prefix=os.path.basename(name), delete=False)
+
+
+def sibling_file(name):
+    return tempfile.NamedTemporaryFile("w", dir=os.path.dirname(name), delete=False)
+
+
+def render(lines, target):
+    with open(target, "w") as out:
+        out.writelines(lines)
+"""
+
+TEMP_USER = """\
+import os
+
+from pkg.tempfiles import render, scratch_file, sibling_file
+
+
+def save_notes(path, text):
+    f = scratch_file(path)
+    f.write(text)
+    f.close()
+    os.replace(f.name, path)
+
+
+def save_notes_nearby(path, text):
+    f = sibling_file(path)
+    f.write(text)
+    f.close()
+    os.replace(f.name, path)
+
+
+def refresh_settings(path, lines):
+    tmp = path + ".tmp"
+    render(lines, tmp)
+    os.rename(tmp, path)
+"""
+
+
+def test_helper_module_facts_say_which_parameter_is_written_and_where_temps_go(
+    tmp_path: Path,
+) -> None:
+    root = _package(tmp_path, {"pkg/tempfiles.py": TEMP_HELPERS})
+    facts = ProjectIndex(root, None).facts_of_file(root / "pkg" / "tempfiles.py")
+    assert facts is not None
+    assert facts.writes == {"render": 1}
+    assert facts.system_temps == {"scratch_file": True, "sibling_file": False}
+
+
+def test_temp_files_and_writes_of_a_helper_module_reach_the_durability_rules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _package(tmp_path, {"pkg/tempfiles.py": TEMP_HELPERS, "pkg/user.py": TEMP_USER})
+    found = {f for f in _findings(root, capsys, "--no-cache") if f[0] == "user.py"}
+    # The helper's temp file is made in the system temp directory: reported at its call
+    # here (the helper's own line is in another module). The sibling one is not.
+    assert ("user.py", 7, "IO304") in found
+    assert not any(line in range(13, 18) and code == "IO304" for _, line, code in found)
+    # The temp-named path the helper wrote is renamed: FileExistsError on Windows.
+    assert ("user.py", 23, "IO305") in found
+
+
+def test_a_helper_module_index_entry_without_the_new_facts_still_loads() -> None:
+    # Entries written before the durability facts existed have no "writes"/"system_temps".
+    old = {
+        "name": "pkg.old",
+        "imports": {},
+        "star_imports": [],
+        "functions": {},
+        "classes": {},
+        "fsyncs": {"sync_file": 0},
+    }
+    facts = ModuleFacts.from_json(old)
+    assert facts.writes == {} and facts.system_temps == {}

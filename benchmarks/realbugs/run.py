@@ -2,26 +2,38 @@
 
 The manifest (``manifest.toml`` beside this script) names, for each bug, a repository, the fix
 commit (the buggy version is its first parent) or the buggy commit of a bug still open, the
-file, the line where the finding belongs and the rule. This script needs the repositories as
-git directories (bare or not) under ``--mirror-dir``, one per repository, named
-``<owner>+<name>/repo`` (the layout of the session's fetch tool; ``git clone --bare
-https://github.com/<owner>/<name> <mirror>/<owner>+<name>/repo`` makes the same). It extracts
-the directory that holds each file at both revisions with ``git archive`` into a scratch
-directory outside the repository, lints both trees with iolint and reports:
+file, the line where the finding belongs and the rule; and, where the project released a
+version with the bug and a later one with the fix on the package index, those two releases.
 
-- detected: a finding of the manifest's rule on the manifest's line of the buggy version;
+The code comes into a scratch directory outside the repository from one of two sources:
+
+- the package index: for an entry with releases on both sides (``pypi``, ``buggy_version``,
+  ``fixed_version``), ``pip download --no-deps`` fetches both distributions (a wheel where
+  one exists, else the sdist) and their Python files are unpacked;
+- git: for the others (and for all with ``--source git``), the directory that holds the file
+  at both revisions is extracted with ``git archive`` from a git directory (bare or not) under
+  ``--mirror-dir``, one per repository, named ``<owner>+<name>/repo`` (``git clone --bare
+  https://github.com/<owner>/<name> <mirror>/<owner>+<name>/repo`` makes it).
+
+Both trees are linted with iolint, and the script reports:
+
+- detected: a finding of the manifest's rule on the manifest's line of the buggy version (or
+  of a rule the entry's ``accept`` lists: the same root cause reported by the rule that names
+  it better, with the reason in ``accept_why``);
 - fixed silent: no finding of that rule on the lines the fix rewrote in the fixed version (the
   buggy line mapped through a line diff of the two versions, one line of slack either side);
 - known-good files: every finding on them is a false positive.
 
-Nothing is downloaded here and nothing is written inside the repository.
+Nothing is written inside the repository.
 
     python benchmarks/realbugs/run.py --mirror-dir /work/.mirror --scratch /tmp/realbugs
+    python benchmarks/realbugs/run.py --source git ...   # every entry from git
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import io
 import json
@@ -29,6 +41,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -55,6 +68,27 @@ class Bug:
     bug: str
     fix: str = ""
     buggy: str = ""
+    # Other rules whose finding on that line reports the same root cause, and why.
+    accept: tuple[str, ...] = ()
+    accept_why: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "accept", tuple(self.accept))
+        if self.accept and not self.accept_why:
+            raise SystemExit(f"{self.id}: `accept` needs an `accept_why`")
+
+    # Releases on the package index: the distribution, the last release with the bug, the
+    # first with the fix, the file's path inside the distribution and, when it differs from
+    # ``line``, the buggy line in the released file.
+    pypi: str = ""
+    buggy_version: str = ""
+    fixed_version: str = ""
+    pypi_file: str = ""
+    pypi_line: int = 0
+
+    @property
+    def released(self) -> bool:
+        return bool(self.pypi and self.buggy_version and self.fixed_version and self.pypi_file)
 
 
 @dataclass(frozen=True)
@@ -69,10 +103,14 @@ class Good:
 @dataclass
 class Outcome:
     bug: Bug
+    source: str = "git"
     detected: bool = False
     other_codes: list[str] = field(default_factory=list)
     fixed_silent: bool | None = None
     problem: str = ""
+    # Accepted codes still reported at the fixed spot (the fix addressed the manifest's rule
+    # and left what the accepted rule also says).
+    fixed_still: list[str] = field(default_factory=list)
 
 
 def load_manifest(path: Path) -> tuple[list[Bug], list[Good]]:
@@ -129,6 +167,59 @@ def extract(gitdir: Path, rev: str, file: str, dest: Path) -> Path:
     return dest / file
 
 
+def pypi_extract(dist: str, version: str, file: str, downloads: Path, dest: Path) -> Path:
+    """Download ``dist==version`` with pip (a wheel where one exists, else the sdist) and
+    unpack its Python files into ``dest`` (an sdist's top directory stripped), marked as a
+    project root; the path of ``file`` (its path inside the distribution) there."""
+    where = downloads / f"{dist}-{version}"
+    if not where.is_dir() or not any(where.iterdir()):
+        where.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "pip", "download", "--no-deps", "--prefer-binary"),
+                *("--disable-pip-version-check", "-q", f"{dist}=={version}", "-d", str(where)),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    archive = next(iter(sorted(where.iterdir())))
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    texts = _archive_python_files(archive)
+    names = list(texts)
+    top = {n.split("/", 1)[0] for n in names}
+    strip = archive.suffix != ".whl" and len(top) == 1
+    for name, data in texts.items():
+        relative = name.split("/", 1)[1] if strip and "/" in name else name
+        if ".." in PurePosixPath(relative).parts or relative.startswith("/"):
+            continue
+        target = dest / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    if not any((dest / m).exists() for m in ("pyproject.toml", "setup.cfg", "setup.py")):
+        (dest / "setup.cfg").write_text("", encoding="utf-8")
+    for base in (dest, dest / "src", dest / "lib"):
+        if (base / file).is_file():
+            return base / file
+    raise FileNotFoundError(f"{file} is not in {archive.name}")
+
+
+def _archive_python_files(archive: Path) -> dict[str, bytes]:
+    wanted = (".py", "pyproject.toml", "setup.cfg")
+    if archive.suffix in (".whl", ".zip"):
+        with zipfile.ZipFile(archive) as z:
+            return {n: z.read(n) for n in z.namelist() if n.endswith(wanted)}
+    out: dict[str, bytes] = {}
+    with tarfile.open(archive) as tar:
+        for m in tar.getmembers():
+            if m.isfile() and m.name.endswith(wanted):
+                extracted = tar.extractfile(m)
+                if extracted is not None:
+                    out[m.name] = extracted.read()
+    return out
+
+
 def lint(iolint: list[str], paths: list[Path], strict: bool) -> list[dict[str, Any]]:
     if not paths:
         return []
@@ -173,34 +264,61 @@ def run(args: argparse.Namespace) -> int:
     iolint = args.iolint.split()
 
     outcomes: list[Outcome] = []
-    targets: dict[str, tuple[Path, Path | None]] = {}
+    targets: dict[str, tuple[Path, Path | None, int]] = {}
     for bug in bugs:
-        outcome = Outcome(bug)
+        from_index = bug.released and args.source == "pypi"
+        outcome = Outcome(bug, "pypi" if from_index else "git")
         outcomes.append(outcome)
+        line = bug.line
         try:
-            gitdir = git_dir(args.mirror_dir, bug.repo)
-            if bug.fix:
-                fixed_rev = resolve(gitdir, bug.fix)
-                buggy_rev = resolve(gitdir, f"{fixed_rev}^")
+            if from_index:
+                downloads = scratch / "downloads"
+                buggy = pypi_extract(
+                    bug.pypi,
+                    bug.buggy_version,
+                    bug.pypi_file,
+                    downloads,
+                    scratch / bug.id / "buggy",
+                )
+                fixed: Path | None = pypi_extract(
+                    bug.pypi,
+                    bug.fixed_version,
+                    bug.pypi_file,
+                    downloads,
+                    scratch / bug.id / "fixed",
+                )
+                line = bug.pypi_line or bug.line
             else:
-                fixed_rev, buggy_rev = "", resolve(gitdir, bug.buggy)
-            buggy = extract(gitdir, buggy_rev, bug.file, scratch / bug.id / "buggy")
-            fixed = (
-                extract(gitdir, fixed_rev, bug.file, scratch / bug.id / "fixed")
-                if fixed_rev
-                else None
-            )
+                gitdir = git_dir(args.mirror_dir, bug.repo)
+                if bug.fix:
+                    fixed_rev = resolve(gitdir, bug.fix)
+                    buggy_rev = resolve(gitdir, f"{fixed_rev}^")
+                else:
+                    fixed_rev, buggy_rev = "", resolve(gitdir, bug.buggy)
+                buggy = extract(gitdir, buggy_rev, bug.file, scratch / bug.id / "buggy")
+                fixed = (
+                    extract(gitdir, fixed_rev, bug.file, scratch / bug.id / "fixed")
+                    if fixed_rev
+                    else None
+                )
         except (FileNotFoundError, subprocess.CalledProcessError, KeyError) as exc:
             outcome.problem = f"not available: {exc}"
             continue
-        lines = buggy.read_text(encoding="utf-8", errors="replace").splitlines()
-        if not (0 < bug.line <= len(lines)) or bug.match not in lines[bug.line - 1]:
-            outcome.problem = f"line {bug.line} does not contain {bug.match!r}"
+        text = buggy.read_text(encoding="utf-8", errors="replace")
+        lines = text.splitlines()
+        if not (0 < line <= len(lines)) or bug.match not in lines[line - 1]:
+            outcome.problem = f"line {line} does not contain {bug.match!r}"
             continue
-        targets[bug.id] = (buggy, fixed)
+        try:
+            ast.parse(text)
+        except SyntaxError as exc:
+            # A release of Python 2 code: iolint cannot read it, which is not a miss.
+            outcome.problem = f"does not parse as Python 3 ({exc.msg}, line {exc.lineno})"
+            continue
+        targets[bug.id] = (buggy, fixed, line)
 
-    files_before = sorted({buggy for buggy, _ in targets.values()})
-    files_after = sorted({fixed for _, fixed in targets.values() if fixed and fixed.exists()})
+    files_before = sorted({buggy for buggy, _, _ in targets.values()})
+    files_after = sorted({fixed for _, fixed, _ in targets.values() if fixed and fixed.exists()})
     before = by_file(lint(iolint, files_before, args.strict))
     after = by_file(lint(iolint, files_after, args.strict))
 
@@ -208,10 +326,11 @@ def run(args: argparse.Namespace) -> int:
         if outcome.bug.id not in targets:
             continue
         bug = outcome.bug
-        buggy, fixed = targets[bug.id]
+        buggy, fixed, line = targets[bug.id]
         here = before.get(str(buggy.resolve()), [])
-        outcome.detected = any(c == bug.rule and r == bug.line for c, r in here)
-        outcome.other_codes = sorted({c for c, r in here if r == bug.line} - {bug.rule})
+        wanted = {bug.rule, *bug.accept}
+        outcome.detected = any(c in wanted and r == line for c, r in here)
+        outcome.other_codes = sorted({c for c, r in here if r == line} - {bug.rule})
         if fixed is None:
             continue
         if not fixed.exists():
@@ -219,9 +338,12 @@ def run(args: argparse.Namespace) -> int:
             continue
         old = buggy.read_text(encoding="utf-8", errors="replace").splitlines()
         new = fixed.read_text(encoding="utf-8", errors="replace").splitlines()
-        lo, hi = mapped_lines(old, new, bug.line)
+        lo, hi = mapped_lines(old, new, line)
         there = after.get(str(fixed.resolve()), [])
         outcome.fixed_silent = not any(c == bug.rule and lo - 1 <= r <= hi + 1 for c, r in there)
+        outcome.fixed_still = sorted(
+            {c for c, r in there if c in bug.accept and lo - 1 <= r <= hi + 1}
+        )
 
     good_results: list[tuple[Good, list[tuple[str, int]] | str]] = []
     good_paths: dict[str, Path] = {}
@@ -245,9 +367,11 @@ def run(args: argparse.Namespace) -> int:
                     {
                         "id": o.bug.id,
                         "rule": o.bug.rule,
+                        "source": o.source,
                         "detected": o.detected,
                         "other_codes": o.other_codes,
                         "fixed_silent": o.fixed_silent,
+                        "fixed_still": o.fixed_still,
                         "problem": o.problem,
                     }
                     for o in outcomes
@@ -261,15 +385,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]] | str]]) -> None:
-    print("| bug | rule | detected | fixed silent | note |")
-    print("|---|---|---|---|---|")
+    print("| bug | rule | source | detected | fixed silent | note |")
+    print("|---|---|---|---|---|---|")
     for o in outcomes:
         silent = {None: "n/a (open)", True: "yes", False: "**no**"}[o.fixed_silent]
         note = o.problem or (f"reported as {', '.join(o.other_codes)}" if o.other_codes else "")
+        accepted = sorted(set(o.other_codes) & set(o.bug.accept))
+        if not o.problem and accepted:
+            note = f"reported as {', '.join(o.other_codes)} (accepted: `accept_why`)"
+        if not o.problem and o.fixed_still:
+            note += f"; fixed version still {', '.join(o.fixed_still)}"
         if o.problem:
             silent = "-"
         print(
-            f"| {o.bug.id} | {o.bug.rule} | {'yes' if o.detected else '**no**'} "
+            f"| {o.bug.id} | {o.bug.rule} | {o.source} | {'yes' if o.detected else '**no**'} "
             f"| {silent} | {note} |"
         )
     print()
@@ -321,6 +450,13 @@ def main() -> int:
         "--iolint",
         default=f"{sys.executable} -m iolint",
         help="the command that runs iolint",
+    )
+    parser.add_argument(
+        "--source",
+        choices=("pypi", "git"),
+        default="pypi",
+        help="pypi: released versions from the package index where the manifest names them, "
+        "git for the rest (default); git: every entry from its git directory",
     )
     parser.add_argument("--strict", action="store_true", help="lint with --strict")
     parser.add_argument("--only", help="comma-separated ids to run")

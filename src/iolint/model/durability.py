@@ -21,12 +21,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from iolint.model.effects import helper_temp_file, publish_alias, written_argument
 from iolint.model.fsync import is_direct_fsync, is_fsync_call
 from iolint.model.kinds import call_arg, literal_int, literal_str
 from iolint.model.module import ModuleModel
 from iolint.model.scopes import dotted_name
+from iolint.stdlib_names import stdlib_modules
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_STDLIB = stdlib_modules()
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 OPEN_FUNCS = frozenset({"builtins.open", "io.open", "codecs.open"})
@@ -84,6 +87,8 @@ _FRESH_NAME_CALLS = frozenset(
         "os.getpid",
     }
 )
+# A project clock object's reading (``self.clock.dump_to_str()``, ``timestamp()``) in a name.
+_CLOCK_CALL = re.compile(r"(?i)(^|[._])(clock|timestamp)")
 _TEMP_LOOKING = re.compile(r"(?i)(tmp|temp|partial|\.part\b|\.new\b|~)")
 _MODE_LITERAL = re.compile(r"^[rwxabt+U]+$")
 
@@ -513,6 +518,9 @@ class _Walker:
                 self.expr(s.value)
                 self.bind(s.target, s.value)
             return
+        if isinstance(s, ast.If) and s.orelse:
+            self.if_else(s)
+            return
         if isinstance(s, (ast.For, ast.AsyncFor)):
             self.expr(s.iter)
             self.bind(s.target, None)
@@ -521,6 +529,20 @@ class _Walker:
             return
         for child in ast.iter_child_nodes(s):
             self.node(child)
+
+    def if_else(self, s: ast.If) -> None:
+        """Both branches in source order; a name that one branch binds to a file of the
+        function and the other to something the model does not know (``f = open(new, "w")``
+        / ``f = self.archive.roll()``) may still be that file after the ``if``: writes
+        through it count."""
+        self.expr(s.test)
+        self.body(s.body)
+        after_body = dict(self.objs), dict(self.fds)
+        self.body(s.orelse)
+        for table, before in ((self.objs, after_body[0]), (self.fds, after_body[1])):
+            for key, value in before.items():
+                if key not in table and isinstance(value, (tuple, WrittenFile)):
+                    table[key] = value  # type: ignore[assignment]
 
     def node(self, n: ast.AST) -> None:
         if isinstance(n, ast.stmt):
@@ -533,11 +555,21 @@ class _Walker:
 
     # -------------------------------------------------------------- expressions
     def expr(self, e: ast.expr) -> None:
-        calls = [c for c in _walk_expr(e) if isinstance(c, ast.Call)]
+        calls = [c for c in _walk_expr(e) if isinstance(c, (ast.Call, ast.Yield))]
         # Inner calls are evaluated first: order by where each call ends.
         calls.sort(key=lambda c: (c.end_lineno or 0, c.end_col_offset or 0))
         for c in calls:
-            self.call(c)
+            if isinstance(c, ast.Yield):
+                self.yielded(c)
+            else:
+                self.call(c)
+
+    def yielded(self, y: ast.Yield) -> None:
+        """``yield f`` in a generator (a ``@contextmanager`` atomic writer): the caller's
+        ``with`` body writes the file while the generator is suspended."""
+        found = self.resolve(y.value) if y.value is not None else None
+        if isinstance(found, tuple):
+            self.event(found[0], "use", y, view=expr_key(y.value) if y.value else None)
 
     def bind(self, target: ast.expr, value: ast.expr | None) -> None:
         if isinstance(target, (ast.Tuple, ast.List)):
@@ -562,6 +594,8 @@ class _Walker:
         key = expr_key(target)
         if key is None:
             return
+        # The value is evaluated before the name is rebound: ``fd = os.dup(fd)``.
+        found = self.resolve(value) if value is not None else None
         self.objs.pop(key, None)
         self.fds.pop(key, None)
         self.temp_paths.pop(key, None)
@@ -570,7 +604,6 @@ class _Walker:
             self.facts.expired_reads.append((key, read, self.next_seq()))
         if value is None:
             return
-        found = self.resolve(value)
         if isinstance(found, tuple):
             file, buffered, is_fd = found
             if is_fd:
@@ -609,8 +642,13 @@ class _Walker:
                 if isinstance(inner, tuple):
                     return inner[0], False, True
                 return None
-            if self.model.call_qualname(e) == "typing.cast" and len(e.args) == 2:
+            q = self.model.call_qualname(e)
+            if q == "typing.cast" and len(e.args) == 2:
                 return self.resolve(e.args[1])
+            if q == "os.dup" and len(e.args) == 1:
+                # A duplicate descriptor of the same open file: fsyncing it syncs the file.
+                inner = self.resolve(e.args[0])
+                return (inner[0], False, True) if isinstance(inner, tuple) else None
             return None
         key = expr_key(e)
         if key is None:
@@ -658,6 +696,10 @@ class _Walker:
         if q == "os.open":
             self.os_open(c)
             return
+        if q == "os.dup":
+            return  # see resolve(): the same file, not a use of it
+        if (q is None or not _is_stdlib(q)) and self.helper_effects(c):
+            return
         if receiver is not None and not receiver_is_module and q is None:
             if meth == "open" and self.path_open(c, receiver):
                 return
@@ -675,6 +717,11 @@ class _Walker:
         if q in PUBLISH_FUNCS and len(c.args) >= 2:
             self.publish(c, PUBLISH_FUNCS[q], c.args[0], c.args[1])
             return
+        if q is None and len(c.args) == 2 and not c.keywords:
+            alias = publish_alias(model, c.func)
+            if alias is not None:
+                self.publish(c, alias, c.args[0], c.args[1])
+                return
         if (
             meth in ("rename", "replace")
             and receiver is not None
@@ -742,6 +789,28 @@ class _Walker:
             found = self.resolve(arg)
             if isinstance(found, tuple):
                 self.event(found[0], "use", c, view=expr_key(arg))
+
+    def helper_effects(self, c: ast.Call) -> bool:
+        """A project function that returns a temp file, or writes the path it is given
+        (:mod:`iolint.model.effects`): the file is the function's own from here on."""
+        if not isinstance(c.func, (ast.Name, ast.Attribute)):
+            return False
+        temp = helper_temp_file(self.model, c)
+        if temp is not None:
+            origin = TempOrigin(temp.call, temp.api, temp.dir, temp.system_dir)
+            file = self.new_file(
+                c, "tempfile.NamedTemporaryFile", None, temp.mode, origin, not temp.raw
+            )
+            file.truncates = True
+            return True
+        path = written_argument(self.model, c)
+        if path is None or isinstance(path, ast.Starred):
+            return False
+        file = self.new_file(c, "call.write", path, "w", self._temp_of_path(path), None)
+        del self.created[c]  # the call's result is not the file
+        self.event(file, "write", c)
+        self.event(file, "close", c)
+        return True
 
     # -------------------------------------------------------------- creations
     def new_file(
@@ -903,6 +972,10 @@ class _Walker:
         self.facts.publishes.append(Publish(c, api, source, target, self.next_seq(), file))
 
 
+def _is_stdlib(qualname: str) -> bool:
+    return qualname.split(".", 1)[0] in _STDLIB
+
+
 def _moves_aside(model: ModuleModel, source: ast.expr, target: ast.expr) -> bool:
     """``os.rename(path, path + ".bak")``: a target derived from the source moves the file
     aside (a backup, a ``.deleteme`` name); it publishes nothing."""
@@ -1019,10 +1092,19 @@ def _unit_of(model: ModuleModel, node: ast.AST) -> ast.AST | None:
     return model.tree
 
 
+def _publish_aliases(model: ModuleModel) -> set[str]:
+    """Module-level names bound to ``os.replace``/``os.rename`` (``swap = os.replace``)."""
+    names: set[str] = set()
+    for node in model.nodes(ast.Assign):
+        if isinstance(node, ast.Assign) and model.qualname(node.value) in PUBLISH_FUNCS:
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
 def durability_facts(model: ModuleModel) -> DurabilityFacts:
     """Facts of every function (and of the top-level code) that touches files."""
     units: dict[ast.AST, None] = {}
-    for call in model.calls_named(*INTERESTING_CALLS):
+    for call in model.calls_named(*INTERESTING_CALLS, *_publish_aliases(model)):
         unit = _unit_of(model, call)
         if unit is not None:
             units.setdefault(unit, None)
@@ -1067,6 +1149,9 @@ def fresh_path(model: ModuleModel, expr: ast.expr | None) -> bool:
             if isinstance(n, ast.Call):
                 q = model.call_qualname(n)
                 if q is not None and (q in _FRESH_NAME_CALLS or q.startswith("uuid.")):
+                    return True
+                spelled = dotted_name(n.func)
+                if q is None and spelled is not None and _CLOCK_CALL.search(spelled):
                     return True
     return False
 

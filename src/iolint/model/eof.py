@@ -107,6 +107,9 @@ class _LoopFacts:
     # and the value that expression and the name bound to it have at EOF.
     wrapped: ast.expr | None = None
     wrapped_value: object = None
+    # Targets of ``for`` loops inside the read loop, with what they iterate over: over a
+    # collection that an empty read leaves alone they take the same values on every pass.
+    for_targets: dict[str, ast.expr] = field(default_factory=dict)
 
 
 def _walk_loop(loop: ast.While) -> list[ast.AST]:
@@ -226,10 +229,23 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
                 "tobytes",
             ):
                 changed.add(owner)  # any other method call may mutate the object
+    for_targets: dict[str, ast.expr] = {}
+    for_target_nodes: set[ast.AST] = set()
+    for node in nodes:
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+            for_targets[node.target.id] = node.iter
+            for_target_nodes.add(node.target)
     for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             if node not in accumulating:
                 changed.add(node.id)
+                if node not in for_target_nodes:
+                    for_targets.pop(node.id, None)  # bound elsewhere too: not a plain cycle
+    facts.for_targets = {
+        target: iterable
+        for target, iterable in for_targets.items()
+        if target != name and not _names_in(iterable) & (changed | {target})
+    }
     if name is not None:
         accumulators.discard(name)
         changed.discard(name)
@@ -267,6 +283,13 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
             return _Val("known", facts.wrapped_value, True)
         if expr.id in facts.static_names:
             return _STATIC
+        if expr.id in facts.for_targets:
+            # ``for stop in stop_words: if buf.endswith(stop): return``: each pass of the read
+            # loop tries the same values, so the name is as static as what it iterates over.
+            over = _eval(facts, facts.for_targets[expr.id])
+            if over.kind == "static" or (over.kind == "known" and not over.data):
+                return _STATIC
+            return _UNKNOWN
         if expr.id in facts.varying_names:
             return _UNKNOWN
         return _STATIC if _loop_invariant_local(model, expr) else _UNKNOWN
@@ -291,7 +314,36 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
         return _combine(left, right, lambda a, b: _binop(expr.op, a, b))
     if isinstance(expr, ast.Call):
         return _eval_call(facts, expr)
+    if isinstance(expr, ast.Subscript):
+        return _eval_subscript(facts, expr)
+    if isinstance(expr, (ast.Tuple, ast.List)):
+        items = [_eval(facts, e) for e in expr.elts]
+        if all(i.kind == "known" and not i.data for i in items):
+            return _Val("known", tuple(i.value for i in items), False)
+        return _UNKNOWN if any(i.kind == "unknown" for i in items) else _STATIC
     return _UNKNOWN
+
+
+def _names_in(expr: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+
+
+def _eval_subscript(facts: _LoopFacts, expr: ast.Subscript) -> _Val:
+    """``data[-1:]`` with constant bounds: computed on what was read (``b''[-1:]`` is
+    ``b''``); on an unchanged value it is unchanged."""
+    index = expr.slice
+    parts = [index.lower, index.upper, index.step] if isinstance(index, ast.Slice) else [index]
+    bounds = [_eval(facts, p) if p is not None else _Val("known", None) for p in parts]
+    if not all(b.kind == "known" and not b.data for b in bounds):
+        return _UNKNOWN
+    value = _eval(facts, expr.value)
+    if value.kind != "known":
+        return value
+    key = slice(*(b.value for b in bounds)) if isinstance(index, ast.Slice) else bounds[0].value
+    try:
+        return _Val("known", value.value[key], value.data)  # type: ignore[index]
+    except Exception:
+        return _UNKNOWN  # ``b''[0]`` raises: a way out this evaluator does not follow
 
 
 def _binop(op: ast.operator, a: object, b: object) -> object:

@@ -110,6 +110,21 @@ def reraises(handler: ast.ExceptHandler) -> bool:
     return any(isinstance(n, ast.Raise) for n in walk_local(handler.body))
 
 
+def gives_up(handler: ast.ExceptHandler) -> bool:
+    """The handler abandons the work instead of recovering: its body ends by raising (a new
+    error such as "broken frame", or the same one again) or it closes or shuts down a
+    connection. Catching an error this way reports it; it does not make it impossible."""
+    body = [s for s in handler.body if not isinstance(s, ast.Pass)]
+    if body and isinstance(body[-1], ast.Raise):
+        return True
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr in ("close", "shutdown")
+        for n in walk_local(handler.body)
+    )
+
+
 def errno_names_tested(model: ModuleModel, handler: ast.ExceptHandler) -> frozenset[str]:
     """errno constants the handler compares its exception's ``errno`` with
     (``e.errno == errno.EAGAIN``, ``e.errno in (errno.EAGAIN, errno.EWOULDBLOCK)``,

@@ -25,7 +25,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -35,7 +36,7 @@ from iolint.cache_write import write_entry
 from iolint.model.kinds import Category, ObjKind
 from iolint.stdlib_names import stdlib_modules
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 3
 # The index's entries live in this directory of the result cache (``.iolint_cache``).
 INDEX_DIR_NAME = "index"
 # A module whose text has none of these words exports no I/O facts: it is not analyzed.
@@ -82,10 +83,33 @@ class ClassFacts:
 
 
 @dataclass(frozen=True)
+class CallFact:
+    """One call of a class (``Connection(ip, port, self.request)``): how many positional
+    arguments and which keywords it passes, whether it unpacks ``*args``/``**kwargs``, and the
+    kinds of the arguments the model could tell (keyed by position, or by keyword name)."""
+
+    positional: int = 0
+    keywords: tuple[str, ...] = ()
+    unpacks: bool = False
+    kinds: dict[str, KindFact] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CallFact:
+        return cls(
+            int(data.get("positional", 0)),
+            tuple(str(k) for k in data.get("keywords", ())),
+            bool(data.get("unpacks", False)),
+            {str(k): KindFact(**v) for k, v in data.get("kinds", {}).items()},
+        )
+
+
+@dataclass(frozen=True)
 class ModuleFacts:
     """What module ``name`` exports. ``imports`` maps module-level names to the qualified
     names they import (relative imports made absolute); ``fsyncs`` maps functions to the
-    position of the parameter they fsync."""
+    position of the parameter they fsync; ``writes`` maps functions to the position of the
+    parameter they open for writing; ``system_temps`` maps functions returning a named temp
+    file to whether it is made in the system temp directory (no ``dir=``)."""
 
     name: str
     imports: dict[str, str] = field(default_factory=dict)
@@ -93,6 +117,11 @@ class ModuleFacts:
     functions: dict[str, KindFact] = field(default_factory=dict)
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     fsyncs: dict[str, int] = field(default_factory=dict)
+    writes: dict[str, int] = field(default_factory=dict)
+    system_temps: dict[str, bool] = field(default_factory=dict)
+    # Calls of classes (by the qualified name the call resolves to): what each call site
+    # passes to the constructor (model/constructions.py).
+    constructions: dict[str, tuple[CallFact, ...]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +142,12 @@ class ModuleFacts:
                 for k, v in data["classes"].items()
             },
             fsyncs={str(k): int(v) for k, v in data["fsyncs"].items()},
+            writes={str(k): int(v) for k, v in data.get("writes", {}).items()},
+            system_temps={str(k): bool(v) for k, v in data.get("system_temps", {}).items()},
+            constructions={
+                str(k): tuple(CallFact.from_json(c) for c in v)
+                for k, v in data.get("constructions", {}).items()
+            },
         )
 
     def digest(self) -> str:
@@ -221,6 +256,72 @@ class ProjectFacts:
         module, name = found
         return module.fsyncs.get(name)
 
+    def written_parameter(self, qualname: str) -> int | None:
+        """The position of the parameter the project function opens for writing."""
+        found = self._split(qualname)
+        if found is None:
+            return None
+        module, name = found
+        return module.writes.get(name)
+
+    def temp_in_system_dir(self, qualname: str) -> bool | None:
+        """Whether the named temp file the project function returns is made in the system
+        temp directory; None when it returns none (or the index does not know)."""
+        found = self._split(qualname)
+        if found is None:
+            return None
+        module, name = found
+        return module.system_temps.get(name)
+
+    def construction_sites(self, class_qualname: str, exclude: str) -> Iterator[CallFact] | None:
+        """Every call of the class ``class_qualname`` in the project's modules other than
+        ``exclude`` (the asking module, which reads its own calls), lazily: a caller that
+        stops at the first disagreeing site derives no more modules. None when the project's
+        modules cannot be listed (no index, or too many files to read them all)."""
+        short = class_qualname.rsplit(".", 1)[-1]
+        names = self._mentioning(short)
+        if names is None:
+            return None
+        return self._sites(class_qualname, short, names, exclude)
+
+    def _sites(
+        self, class_qualname: str, short: str, names: tuple[str, ...], exclude: str
+    ) -> Iterator[CallFact]:
+        for name in names:
+            if name == exclude or _test_module(name):
+                continue  # tests build objects with fakes: production callers decide
+            module = self._module(name)
+            if module is None:
+                continue
+            for callee, calls in module.constructions.items():
+                if callee.rsplit(".", 1)[-1] != short:
+                    continue
+                found = self.class_facts(callee) if callee != class_qualname else None
+                if callee == class_qualname or (found is not None and found[0] == class_qualname):
+                    yield from calls
+
+    def _mentioning(self, name: str) -> tuple[str, ...] | None:
+        """The project modules that call something spelled ``name`` or derive from it (only
+        they can construct or subclass a class of that name), or None when the project's
+        modules cannot be listed."""
+        if self.index is None:
+            return tuple(self.modules)
+        return self.index.modules_calling(name)
+
+    def has_subclass(self, class_qualname: str, exclude: str) -> bool:
+        """Whether a class of another project module derives from ``class_qualname``."""
+        short = class_qualname.rsplit(".", 1)[-1]
+        for name in self._mentioning(short) or ():
+            module = self._module(name) if name != exclude else None
+            for facts in module.classes.values() if module is not None else ():
+                for base in facts.bases:
+                    if base.rsplit(".", 1)[-1] != short:
+                        continue
+                    found = self.class_facts(base) if base != class_qualname else None
+                    if base == class_qualname or (found is not None and found[0] == class_qualname):
+                        return True
+        return False
+
     def star_import(self, modules: Iterable[str], name: str) -> str | None:
         """What ``name`` is in a module that did ``from m import *`` for each of ``modules``."""
         for module_name in modules:
@@ -235,6 +336,15 @@ class ProjectFacts:
 
 
 # ---------------------------------------------------------------------- module names
+
+
+def _test_module(name: str) -> bool:
+    return any(
+        part in ("test", "tests", "testing", "conftest")
+        or part.startswith("test_")
+        or part.endswith("_test")
+        for part in name.split(".")
+    )
 
 
 def module_name(path: Path) -> tuple[str, bool]:
@@ -276,7 +386,9 @@ def derive_facts(text: str, path: str, name: str, is_package: bool) -> ModuleFac
     from iolint.model.source import SourceText
 
     if not any(word in text for word in FACT_TRIGGERS):
-        return ModuleFacts(name, *_imports_only(text, path, name, is_package))
+        imports, stars, constructions, bases = _imports_only(text, path, name, is_package)
+        classes = {k: ClassFacts(v) for k, v in bases.items()}
+        return ModuleFacts(name, imports, stars, classes=classes, constructions=constructions)
     tree = parse(text, path)
     if not isinstance(tree, ast.Module):
         return ModuleFacts(name)
@@ -289,17 +401,24 @@ def derive_facts(text: str, path: str, name: str, is_package: bool) -> ModuleFac
 
 def _imports_only(
     text: str, path: str, name: str, is_package: bool
-) -> tuple[dict[str, str], tuple[str, ...]]:
+) -> tuple[
+    dict[str, str], tuple[str, ...], dict[str, tuple[CallFact, ...]], dict[str, tuple[str, ...]]
+]:
     """Re-exports matter even in modules without I/O (a package ``__init__`` importing a
-    helper): read the import statements only."""
+    helper): read the import statements only, and the calls of imported classes (call sites
+    whose arguments have no known kind, see model/constructions.py)."""
     if "import" not in text:
-        return {}, ()
+        return {}, (), {}, {}
     from iolint.engine import parse
+    from iolint.model.constructions import unknown_constructions
 
     tree = parse(text, path)
     if not isinstance(tree, ast.Module):
-        return {}, ()
-    return _module_imports(tree, name, is_package)
+        return {}, (), {}, {}
+    return (
+        *_module_imports(tree, name, is_package),
+        *unknown_constructions(tree, name, is_package),
+    )
 
 
 def _module_imports(
@@ -329,21 +448,42 @@ def _module_imports(
 
 def model_facts(model: Any, name: str, is_package: bool) -> ModuleFacts:
     """Facts from a built :class:`ModuleModel` (typed ``Any`` to avoid an import cycle)."""
+    from iolint.model.effects import returns_system_temp, written_parameter
+
     imports, stars = _module_imports(model.tree, name, is_package)
     functions: dict[str, KindFact] = {}
     fsyncs: dict[str, int] = {}
+    writes: dict[str, int] = {}
+    system_temps: dict[str, bool] = {}
     classes: dict[str, ClassFacts] = {}
     for stmt in model.tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             kind = model.return_kind(stmt)
             if kind is not None:
                 functions[stmt.name] = KindFact.of(kind)
+                if kind.temp:
+                    system_temps[stmt.name] = returns_system_temp(model, stmt)
             position = model.fsynced_parameter(stmt)
             if position is not None:
                 fsyncs[stmt.name] = position
+            written = written_parameter(model, stmt)
+            if written is not None:
+                writes[stmt.name] = written
         elif isinstance(stmt, ast.ClassDef):
             classes[stmt.name] = _class_facts(model, stmt)
-    return ModuleFacts(name, imports, stars, functions, classes, fsyncs)
+    from iolint.model.constructions import recorded_constructions
+
+    return ModuleFacts(
+        name,
+        imports,
+        stars,
+        functions,
+        classes,
+        fsyncs,
+        writes=writes,
+        system_temps=system_temps,
+        constructions=recorded_constructions(model),
+    )
 
 
 def _class_facts(model: Any, cls: ast.ClassDef) -> ClassFacts:
@@ -398,6 +538,8 @@ class ProjectIndex:
         self.cache_dir = cache_dir
         self._facts: dict[Path, tuple[str, ModuleFacts, tuple[int, int] | None]] = {}
         self._module_files: dict[str, Path | None] = {}
+        self._all_modules: tuple[str, ...] | None = None
+        self._callers: dict[str, tuple[str, ...]] | None = None
 
     # ------------------------------------------------------------------ files
     def facts_of_file(
@@ -477,6 +619,45 @@ class ProjectIndex:
         self._module_files[name] = found
         return found
 
+    def module_names(self) -> tuple[str, ...] | None:
+        """The dotted names of every module under the root (virtual environments, build
+        output and hidden directories left out), or None for a project too large to read
+        whole: a question about every call site is then left unanswered."""
+        if self._all_modules is None:
+            found: list[str] = []
+            for path in _python_files(self.root):
+                if len(found) >= MAX_PROJECT_MODULES:
+                    self._all_modules = ()
+                    return None
+                found.append(module_name(path)[0])
+                self._module_files.setdefault(found[-1], path)
+            self._all_modules = tuple(found)
+        return self._all_modules or None
+
+    def modules_calling(self, name: str) -> tuple[str, ...] | None:
+        """The modules under the root whose text calls something spelled ``name`` (``name(``)
+        or names it among a class's bases: only they can construct or subclass a class of
+        that name. Read once per process from the files' bytes, so that a question about a
+        class's callers derives the facts of those modules only."""
+        if self._callers is None:
+            names = self.module_names()
+            if names is None:
+                return None
+            callers: dict[str, list[str]] = {}
+            for module in names:
+                path = self._module_files.get(module)
+                try:
+                    data = path.read_bytes() if path is not None else b""
+                except OSError:
+                    continue
+                spelled = set(_CALLED.findall(data))
+                for bases in _CLASS_BASES.findall(data):
+                    spelled.update(_WORD.findall(bases))
+                for word in spelled:
+                    callers.setdefault(word.decode("ascii"), []).append(module)
+            self._callers = {k: tuple(v) for k, v in callers.items()}
+        return self._callers.get(name, ())
+
     def module_facts(self, name: str) -> ModuleFacts | None:
         path = self.module_file(name)
         return None if path is None else self.facts_of_file(path)
@@ -494,6 +675,40 @@ class ProjectIndex:
         return True
 
 
+# What a module's bytes say it calls (``Name(``, ``mod.Name (``: capitalized, as the class
+# calls the index records are) and derives from.
+# A filter only: ``myName(`` also yields ``Name``, which costs a module read, not a result.
+_CALLED = re.compile(rb"([A-Z][A-Za-z0-9_]*)\s*\(")
+_CLASS_BASES = re.compile(rb"class\s+\w+\s*\(([^)]*)\)")
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# Reading every module to answer "who constructs this class" is bounded: beyond this many
+# files the question stays unanswered (and the rules silent) rather than slow.
+MAX_PROJECT_MODULES = 3000
+_SKIPPED_DIRECTORIES = frozenset(
+    {"__pycache__", "node_modules", "site-packages", "build", "dist", "venv", "env"}
+)
+
+
+def _python_files(root: Path) -> list[Path]:
+    out: list[Path] = []
+    pending = [root]
+    while pending and len(out) <= MAX_PROJECT_MODULES:
+        directory = pending.pop()
+        try:
+            entries = sorted(directory.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir():
+                if entry.name not in _SKIPPED_DIRECTORIES and not (entry / "pyvenv.cfg").exists():
+                    pending.append(entry)
+            elif entry.suffix == ".py":
+                out.append(entry)
+    return out
+
+
 def _stamp(path: Path) -> tuple[int, int] | None:
     try:
         st = path.stat()
@@ -506,6 +721,7 @@ __all__ = [
     "ABSENT",
     "FACT_TRIGGERS",
     "INDEX_DIR_NAME",
+    "CallFact",
     "ClassFacts",
     "KindFact",
     "ModuleFacts",

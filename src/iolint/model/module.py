@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Callable, TypeVar, cast
 
 from iolint.diagnostics import Position
+from iolint.model.constructions import constructor_parameter_kind
 from iolint.model.index import ProjectFacts, absolute_module
 from iolint.model.kinds import (
     FD,
@@ -45,6 +46,7 @@ from iolint.model.scopes import (
     walk_local,
 )
 from iolint.model.source import SourceText
+from iolint.model.unread import unread_after
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 T = TypeVar("T")
@@ -233,7 +235,7 @@ class ModuleModel:
                     return False
                 if not scope.is_read(target.id) and "locals" not in scope.loads:
                     return True
-                return self._only_logged(target.id, parent)
+                return self._only_logged(target.id, parent) or self._unread_here(target.id, parent)
         if (
             isinstance(parent, ast.AugAssign)
             and parent.value is call_expr
@@ -255,6 +257,14 @@ class ModuleModel:
             return False
         uses = self.uses_after(name, binding)
         return bool(uses) and all(self._in_logging_call(use) for use in uses)
+
+    def _unread_here(self, name: str, binding: ast.stmt) -> bool:
+        """This binding's value is never read (``sent = sock.send(x)``, then ``return 1``),
+        though the name is read elsewhere in the function (see model/unread.py)."""
+        scope = self.scope_of(binding)
+        if any(name in child.loads for child in scope.iter_descendants() if child is not scope):
+            return False
+        return unread_after(self, name, binding, self._in_logging_call)
 
     def _in_logging_call(self, node: ast.AST) -> bool:
         for anc in self.ancestors(node):
@@ -479,6 +489,9 @@ class ModuleModel:
             return annotated
         if b.name == "fd" or b.name.endswith("_fd"):
             return FD
+        if isinstance(b.node, ast.arg):
+            # ``Connection(ip, port, self.request)`` everywhere the class is built.
+            return constructor_parameter_kind(self, b.node)
         return None
 
     def _annotation_kind(self, annotation: ast.expr | None) -> ObjKind | None:

@@ -229,9 +229,19 @@ def key_of(model: ModuleModel, expr: ast.expr) -> Key | None:
     while isinstance(expr, ast.Attribute):
         parts.append(expr.attr)
         expr = expr.value
-    if not isinstance(expr, ast.Name) or len(parts) > 3:
+    if len(parts) > 3:
         return None
     parts.reverse()
+    if isinstance(expr, ast.Subscript):
+        # ``self._procs[name].stdout``: any value of a container the class holds.
+        held = _held_container(model, expr)
+        return Key("attr", held[0], ".".join([held[1], *parts])) if held else None
+    if not isinstance(expr, ast.Name):
+        return None
+    alias = _container_alias(model, expr)
+    if alias is not None:
+        # ``proc = self._procs[name]``, then ``proc.stdout``: the object from the container.
+        return Key("attr", alias[0], ".".join([alias[1], *parts]))
     if parts:
         cls = _self_class(model, expr)
         if cls is not None:
@@ -240,6 +250,36 @@ def key_of(model: ModuleModel, expr: ast.expr) -> Key | None:
     if scope.lookup_scope(expr.id) is not scope or expr.id in scope.declared_global:
         return None
     return Key("local", owner, ".".join([expr.id, *parts]))
+
+
+def _held_container(model: ModuleModel, expr: ast.Subscript) -> tuple[ast.ClassDef, str] | None:
+    """(the class, ``"<attr>[]"``) when ``expr`` is ``self.<attr>[<any key>]``: the values of
+    a container held by the class, taken as one object whatever the key (the state that one
+    of them gets in one method, every value read elsewhere has: they are made the same way)."""
+    container = expr.value
+    if not (isinstance(container, ast.Attribute) and isinstance(container.value, ast.Name)):
+        return None
+    cls = _self_class(model, container.value)
+    return (cls, f"{container.attr}[]") if cls is not None else None
+
+
+def _container_alias(model: ModuleModel, name: ast.Name) -> tuple[ast.ClassDef, str] | None:
+    """A local name whose every binding in its function is ``name = self.<attr>[key]``."""
+    scope = model.scope_of(name)
+    if scope.lookup_scope(name.id) is not scope or not scope.is_function:
+        return None
+    bindings = scope.bindings.get(name.id, [])
+    found: set[tuple[int, str]] = set()
+    result: tuple[ast.ClassDef, str] | None = None
+    for b in bindings:
+        if b.kind != "assign" or b.index is not None or not isinstance(b.value, ast.Subscript):
+            return None
+        held = _held_container(model, b.value)
+        if held is None:
+            return None
+        found.add((id(held[0]), held[1]))
+        result = held
+    return result if len(found) == 1 else None
 
 
 def _blocking_argument(node: ast.expr | None, timeout: bool) -> State:
@@ -428,6 +468,21 @@ class NonblockingFacts:
         if name is not None and (name in self.callbacks or _CALLBACK_NAME.search(name)):
             return True
         return self.function_waits(func, readiness=True)
+
+    def reads_past_readiness(self, read: ast.AST) -> bool:
+        """``read`` repeats in a loop that does not wait for readiness itself: a ``select``
+        before the loop covers its first pass only, the next ones read whatever is there,
+        which is nothing once the data is drained."""
+        loops = self.model.enclosing_loops(read)
+        if not loops or not isinstance(loops[0], (ast.While, ast.For)):
+            return False
+        loop = loops[0]
+        return not any(
+            self.is_wait(n, readiness=True)
+            for n in walk_local(
+                [loop.test if isinstance(loop, ast.While) else loop.iter, *loop.body]
+            )
+        )
 
     def function_waits(self, func: ast.AST, *, readiness: bool = False) -> bool:
         return self._waits(func, 0, readiness)
@@ -720,3 +775,18 @@ def _returncode_test(model: ModuleModel, call: ast.Call) -> bool:
             for c in [parent.left, *parent.comparators]
         )
     )
+
+
+def tests_liveness(model: ModuleModel, stmts: list[ast.stmt]) -> bool:
+    """``stmts`` ask whether the child process is still there (``proc.poll() is None``,
+    ``proc.returncode``) before concluding anything from an empty read."""
+    for node in walk_local(stmts):
+        if (
+            isinstance(node, ast.Call)
+            and method_name(node) == "poll"
+            and _returncode_test(model, node)
+        ):
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "returncode":
+            return True
+    return False

@@ -60,9 +60,14 @@ def _tests_windows(model: ModuleModel) -> bool:
     from iolint.model.durability import platform_test
 
     for node in model.nodes(ast.Compare, ast.Call):
-        true, _ = platform_test(model, node)
+        true, false = platform_test(model, node)
         if WINDOWS in true and len(true) == 1:
             return True
+        # ``if os.name == "posix": ... else: ...``: the ``else`` is the Windows branch.
+        parent = model.parent(node)
+        if false == {WINDOWS} and isinstance(parent, (ast.If, ast.IfExp)) and parent.orelse:
+            if parent.test is node:
+                return True
     return False
 
 
@@ -206,3 +211,94 @@ def _exists_of(model: ModuleModel, test: ast.expr) -> ast.expr | None:
     if isinstance(func, ast.Attribute) and func.attr in ("exists", "is_file") and not test.args:
         return func.value
     return None
+
+
+def handles_exists_error(model: ModuleModel, publish: ast.Call) -> bool:
+    """The rename runs in a ``try`` whose handler catches ``FileExistsError``: the Windows
+    case is handled (``try: os.rename(a, b) except FileExistsError: os.replace(a, b)``)."""
+    child: ast.AST = publish
+    for anc in model.ancestors(publish):
+        if isinstance(anc, (*_DEFS, ast.Lambda, ast.ClassDef)):
+            return False
+        if isinstance(anc, ast.Try) and any(child is s for s in anc.body):
+            for handler in anc.handlers:
+                types = (
+                    handler.type.elts
+                    if isinstance(handler.type, ast.Tuple)
+                    else [handler.type]
+                    if handler.type is not None
+                    else []
+                )
+                if any(model.qualname(t) == "builtins.FileExistsError" for t in types):
+                    return True
+        child = anc
+    return False
+
+
+def _version_subject(model: ModuleModel, expr: ast.expr) -> int | None:
+    """How many leading version parts ``expr`` is: ``sys.version_info`` (all),
+    ``sys.version_info[0]`` / ``.major`` (1)."""
+    if model.qualname(expr) == "sys.version_info":
+        return 0
+    if isinstance(expr, ast.Subscript) and model.qualname(expr.value) == "sys.version_info":
+        index = expr.slice
+        if isinstance(index, ast.Constant) and index.value == 0:
+            return 1
+    if isinstance(expr, ast.Attribute) and expr.attr == "major":
+        if model.qualname(expr.value) == "sys.version_info":
+            return 1
+    return None
+
+
+def _version_literal(expr: ast.expr) -> tuple[int, ...] | None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, int):
+        return (expr.value,)
+    if isinstance(expr, ast.Tuple) and all(
+        isinstance(e, ast.Constant) and isinstance(e.value, int) for e in expr.elts
+    ):
+        return tuple(e.value for e in expr.elts)  # type: ignore[attr-defined]
+    return None
+
+
+def _branch_before(
+    model: ModuleModel, test: ast.expr, in_body: bool, bound: tuple[int, ...]
+) -> bool:
+    """The branch of ``if test`` (body or else) runs only on Pythons older than ``bound``."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _branch_before(model, test.operand, not in_body, bound)
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return False
+    parts = _version_subject(model, test.left)
+    value = _version_literal(test.comparators[0])
+    if parts is None or value is None:
+        return False
+    op = test.ops[0]
+    # Reduce to "the branch holds exactly when version < v" or "version <= v".
+    if isinstance(op, (ast.GtE, ast.Gt)) and not in_body:
+        strict = isinstance(op, ast.GtE)  # not (version >= v) is version < v
+    elif isinstance(op, (ast.Lt, ast.LtE)) and in_body:
+        strict = isinstance(op, ast.Lt)
+    elif isinstance(op, ast.Eq) and in_body and parts == 1:
+        strict = False  # version[0] == 2
+    else:
+        return False
+    if parts == 1:
+        # ``major < 3`` is ``version < (3,)``; ``major <= 2`` is ``version < (3,)`` too.
+        upper = (value[0],) if strict else (value[0] + 1,)
+        return upper <= bound
+    return value <= bound if strict else value < bound
+
+
+def only_before(model: ModuleModel, node: ast.AST, bound: tuple[int, ...]) -> bool:
+    """``node`` runs only on Pythons older than ``bound`` (``(3, 3)``): in the ``else`` of
+    ``if sys.version_info >= (3, 3)`` or the body of ``if sys.version_info[0] == 2``. Advice
+    that needs a newer API (``os.replace``) cannot be followed there."""
+    child: ast.AST = node
+    for anc in model.ancestors(node):
+        if isinstance(anc, ast.If):
+            in_body = any(child is s for s in anc.body)
+            in_else = any(child is s for s in anc.orelse)
+            if (in_body or in_else) and _branch_before(model, anc.test, in_body, bound):
+                return True
+        child = anc
+    return False

@@ -8,6 +8,7 @@ both; a save function's file is either overwritten in place (IO306) or left unsy
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
@@ -38,13 +39,21 @@ from iolint.model.durability import (
     looks_temporary,
     reachable_platforms,
 )
+from iolint.model.effects import (
+    fsyncs_file_data,
+    publish_wrapper,
+    temp_attribute,
+    wrapper_calls,
+)
 from iolint.model.fsync import is_fsync_call
 from iolint.model.intent import intent_of, next_free_name
 from iolint.model.kinds import Category, call_arg
 from iolint.model.platform import (
     checked_absent,
     gone_before,
+    handles_exists_error,
     may_run_on_windows,
+    only_before,
     reserved_temp_name,
     windows_only,
 )
@@ -59,13 +68,31 @@ def _facts(ctx: RuleContext) -> tuple[FunctionFacts, ...]:
     return ctx.model.fact(durability_facts).functions
 
 
+_DUMP_FUNCTION = re.compile(r"(?i)(^|_)dump($|_)")
+
+
 def _is_save_function(ctx: RuleContext, fn: FunctionFacts) -> bool:
     if not fn.is_function:
         return False
     if ctx.options.save_function_pattern().search(fn.name):
         return True
+    if _dumps_state(ctx, fn):
+        return True
     # Tests write and read back fixture files all the time: not saves.
     return not fn.name.startswith("test") and fn.reads_and_writes_same_path()
+
+
+def _dumps_state(ctx: RuleContext, fn: FunctionFacts) -> bool:
+    """``dump()``/``dump_state()`` writing a file the intent model calls precious (a state
+    file, a checkpoint, a configuration): a save by another name."""
+    if not _DUMP_FUNCTION.search(fn.name):
+        return False
+    for file in fn.files:
+        if file.written and file.path is not None and file.temp is None:
+            intent = intent_of(ctx.model, file.node, file.path)
+            if intent.precious is not None and intent.against is None:
+                return True
+    return False
 
 
 def _not_worth_it(
@@ -171,6 +198,12 @@ def _window_sync(fn: FunctionFacts, p: Publish) -> str | None:
 
 def _written_publish(p: Publish) -> bool:
     return p.file is not None and p.file.written and p.file.last_write(p.seq) is not None
+
+
+def _written_by_callee(file: WrittenFile | None) -> bool:
+    """The path is written by a project function it is passed to (model/effects.py): the
+    model sees that it is written, not how (nor whether that function syncs it)."""
+    return file is not None and file.api == "call.write"
 
 
 def _flush_fsync_fix(
@@ -280,6 +313,8 @@ class PublishWithoutFsync(Rule):
             for p in fn.publishes:
                 if _window_sync(fn, p) != "none":
                     continue
+                if _written_by_callee(p.file) and not ctx.options.strict:
+                    continue  # the writer may sync in ways the model does not see
                 if _not_worth_it(ctx, p.call, p.target, p.source):
                     continue
                 if not once.first(p.target, p.call):
@@ -305,7 +340,7 @@ class PublishWithoutFsync(Rule):
 
 
 def _dir_synced_after(fn: FunctionFacts, p: Publish) -> bool:
-    return any(s.seq > p.seq and s.file is not p.file for s in fn.syncs)
+    return any(s.seq > p.seq and (p.file is None or s.file is not p.file) for s in fn.syncs)
 
 
 def _synced_by_callers(model: ModuleModel, fn: FunctionFacts) -> bool:
@@ -342,6 +377,29 @@ def _dir_sync_expected(model: ModuleModel, fn: FunctionFacts, p: Publish) -> boo
     return not _synced_by_callers(model, fn)
 
 
+def _publishes_for_fsyncing_callers(model: ModuleModel, fn: FunctionFacts, p: Publish) -> bool:
+    """``def _replace_atomic(src, dst): os.rename(src, dst)`` in a module that fsyncs its
+    files' data: the wrapper is the publish step of the module's durable saves, and the data
+    it moves was fsynced by its callers."""
+    return (
+        not fn.files
+        and publish_wrapper(model, fn.node, p.source, p.target)
+        and model.fact(fsyncs_file_data)
+    )
+
+
+def _callers_not_worth_it(ctx: RuleContext, fn: FunctionFacts, p: Publish) -> bool:
+    """A publish wrapper's target is whatever its callers pass: judged at each call of the
+    module (a wrapper that only ever publishes cache entries is not worth a finding)."""
+    calls = wrapper_calls(ctx.model, fn.node, p.source, p.target)
+    if not calls:
+        return _not_worth_it(ctx, p.call, p.target, p.source)
+    return all(
+        target is not None and _not_worth_it(ctx, call, target, *([src] if src else []))
+        for call, src, target in calls
+    )
+
+
 class PublishWithoutDirFsync(Rule):
     code = "IO303"
     severity = "error"
@@ -355,11 +413,18 @@ class PublishWithoutDirFsync(Rule):
         once = OnePerTarget(model)
         for fn in _facts(ctx):
             for p in fn.publishes:
-                if _window_sync(fn, p) != "file" or _dir_synced_after(fn, p):
+                if _dir_synced_after(fn, p):
+                    continue
+                for_callers = _window_sync(fn, p) != "file"
+                if for_callers and not _publishes_for_fsyncing_callers(model, fn, p):
                     continue
                 if not _dir_sync_expected(model, fn, p):
                     continue
-                if _not_worth_it(ctx, p.call, p.target, p.source):
+                if (
+                    _callers_not_worth_it(ctx, fn, p)
+                    if for_callers
+                    else _not_worth_it(ctx, p.call, p.target, p.source)
+                ):
                     continue
                 if not once.first(p.target, p.call):
                     continue
@@ -396,7 +461,8 @@ class TempFileOtherDirectory(Rule):
     name = "temp-file-other-directory"
     summary = "A temp file made in the system temp directory is renamed onto its target."
     fix_applicability = Applicability.SAFE
-    triggers = ("mkstemp", "NamedTemporaryFile", "mktemp")
+    # A publish too: the temp file may come from a helper in another module.
+    triggers = ("mkstemp", "NamedTemporaryFile", "mktemp", *PUBLISH_TRIGGERS)
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -428,6 +494,10 @@ class TempFileOtherDirectory(Rule):
                 yield self.diagnostic(ctx, origin.call, message, self._fix(model, p, origin.call))
 
     def _fix(self, model: ModuleModel, p: Publish, call: ast.Call) -> Fix | None:
+        if model.call_qualname(call) not in ("tempfile.NamedTemporaryFile", "tempfile.mkstemp"):
+            return None  # a project helper makes the file: its ``dir=`` is not ours to add
+        if model.enclosing_function(call) is not model.enclosing_function(p.call):
+            return None  # the target is not a name where the helper creates the file
         target = p.target
         if not isinstance(target, (ast.Name, ast.Attribute)) or not _simple(target):
             return None
@@ -545,6 +615,15 @@ def _forced_move(ctx: RuleContext, p: Publish, unlink: ast.stmt) -> bool:
     return forced_move(ctx.model, unlink, p.source) is not None
 
 
+def _publishes_saved_data(model: ModuleModel, p: Publish) -> bool:
+    """The rename publishes data the program wrote (a save, not a move of a file it found):
+    a file written in the function; a temp-named path that a project function wrote; a
+    name that another method of the class made with ``mkstemp``/``mktemp``."""
+    if _written_publish(p):
+        return not _written_by_callee(p.file) or looks_temporary(model, p.source)
+    return temp_attribute(model, p.source)
+
+
 class RenameNotReplace(Rule):
     code = "IO305"
     severity = "error"
@@ -566,6 +645,8 @@ class RenameNotReplace(Rule):
                     continue
                 if reserved_temp_name(model, p.target):
                     continue  # mkstemp, close, remove, rename onto it: a name, not a file
+                if only_before(model, p.call, (3, 3)):
+                    continue  # no os.replace() before Python 3.3: nothing else to advise
                 api, target = _callee(model, p.call), _label(model, p.target)
                 unlink = _unlink_before(model, fn, p)
                 if unlink is not None and _forced_move(ctx, p, unlink):
@@ -577,9 +658,10 @@ class RenameNotReplace(Rule):
                         "atomically on every platform"
                     )
                 elif (
-                    _written_publish(p)
+                    _publishes_saved_data(model, p)
                     and may_run_on_windows(model, p.call, strict=ctx.options.strict)
                     and not gone_before(model, p.call, p.target)
+                    and not handles_exists_error(model, p.call)
                     and (ctx.options.strict or not checked_absent(model, p.call, p.target))
                 ):
                     message = (
@@ -635,6 +717,8 @@ def _inplace_candidate(ctx: RuleContext, fn: FunctionFacts, file: WrittenFile) -
     model = ctx.model
     if file.temp is not None or _published(fn, file) or file.path is None:
         return False
+    if _written_by_callee(file):
+        return False  # the callee's own write is judged where it is
     if looks_temporary(model, file.path) or is_device_path(model, file.path):
         return False
     if _passed_for_publishing(model, fn, file):
@@ -841,6 +925,8 @@ class UnsyncedSave(Rule):
                 continue
             for file in fn.files:
                 if file.temp is not None or _published(fn, file) or file.api == "path.write":
+                    continue
+                if _written_by_callee(file):
                     continue
                 if is_device_path(model, file.path) or looks_temporary(model, file.path):
                     continue

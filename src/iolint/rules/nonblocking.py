@@ -21,6 +21,7 @@ from iolint.model.nonblocking import (
     leaves_loop,
     nonblocking_facts,
     only_retries,
+    tests_liveness,
 )
 from iolint.model.pep475 import PEP475, eintr_retry, is_close_call
 from iolint.model.scopes import walk_local
@@ -329,9 +330,33 @@ def _leaves(stmts: list[ast.stmt]) -> bool:
     return leaves_loop(stmts)
 
 
-def _eof_test(model: ModuleModel, node: ast.expr) -> bool:
+def _in_async(model: ModuleModel, node: ast.AST) -> bool:
+    return any(isinstance(a, ast.AsyncFunctionDef) for a in model.ancestors(node))
+
+
+_GIVE_UP_CALLS = frozenset({"close", "terminate", "kill"})
+
+
+def _gives_up(model: ModuleModel, stmts: list[ast.stmt]) -> bool:
+    """The branch taken on an empty line gives the stream up: it raises (and no handler of
+    the function asks whether the child still lives before acting on it), or it closes,
+    terminates or kills, with no such question asked first."""
+    if tests_liveness(model, stmts):
+        return False
+    if stmts and isinstance(stmts[-1], ast.Raise):
+        return not any(
+            tests_liveness(model, h.handler.body) for h in covering_handlers(model, stmts[-1])
+        )
+    return any(
+        isinstance(n, ast.Call) and (method_name(n) or "").lstrip("_") in _GIVE_UP_CALLS
+        for n in walk_local(stmts)
+    )
+
+
+def _eof_test(model: ModuleModel, node: ast.expr, *, giving_up: bool = False) -> bool:
     """``node`` is tested for emptiness in a way that ends a loop or the function
-    (``if not line: break``, ``while line:``, ``if line == b"": return``)."""
+    (``if not line: break``, ``while line:``, ``if line == b"": return``); with
+    ``giving_up``, only an ``if`` whose leaving branch gives the stream up."""
     parent = model.parent(node)
     subject: ast.AST = node
     if isinstance(parent, ast.Compare) and len(parent.ops) == 1:
@@ -348,8 +373,10 @@ def _eof_test(model: ModuleModel, node: ast.expr) -> bool:
         subject = model.parent(parent)  # type: ignore[assignment]
     test = _in_test(model, subject)
     if isinstance(test, ast.While):
-        return True
+        return not giving_up
     if isinstance(test, ast.If):
+        if giving_up:
+            return _gives_up(model, test.body) or _gives_up(model, test.orelse)
         return _leaves(test.body) or _leaves(test.orelse)
     return False
 
@@ -371,7 +398,18 @@ class NonblockingNoneResult(Rule):
             if meth is None or receiver is None:
                 continue
             is_nb, raw = _nonblocking_file(facts, receiver, call)
-            if not is_nb or facts.readiness_driven(model.enclosing_function(call)):
+            if not is_nb:
+                continue
+            if facts.readiness_driven(model.enclosing_function(call)):
+                # One wait, then a loop of readlines that takes the empty line for a dead
+                # peer: the wait covered the first line only.
+                if (
+                    meth == "readline"
+                    and not _in_async(model, call)
+                    and facts.reads_past_readiness(call)
+                    and self._readline_eof(model, call, giving_up=True)
+                ):
+                    yield self.diagnostic(ctx, call, self._readline_message())
                 continue
             if meth == "readline":
                 if self._readline_eof(model, call):
@@ -414,14 +452,19 @@ class NonblockingNoneResult(Rule):
         )
 
     @staticmethod
-    def _readline_eof(model: ModuleModel, call: ast.Call) -> bool:
-        if _eof_test(model, call):
+    def _readline_eof(model: ModuleModel, call: ast.Call, *, giving_up: bool = False) -> bool:
+        """The line is tested for emptiness as EOF; with ``giving_up``, only a test whose
+        branch gives the stream up (raises "peer died", closes, terminates): a drain loop
+        that breaks on the empty line and goes back to waiting is right."""
+        if _eof_test(model, call, giving_up=giving_up):
             return True
         bound = _result_name(model, call)
         if bound is None:
             return False
         name, stmt = bound
-        return any(_eof_test(model, use) for use in model.uses_after(name, stmt))
+        return any(
+            _eof_test(model, use, giving_up=giving_up) for use in model.uses_after(name, stmt)
+        )
 
 
 # ------------------------------------------------------------------------------- IO203

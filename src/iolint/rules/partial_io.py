@@ -22,9 +22,10 @@ from iolint.model.consequence import (
     truth_guarded,
 )
 from iolint.model.eof import EofVerdict, analyze_eof
-from iolint.model.handlers import covering_handlers
+from iolint.model.handlers import covering_handlers, gives_up
 from iolint.model.io_calls import (
     READ_CALL_NAMES,
+    ReadCall,
     classify_read,
     executor_target,
     is_single_byte,
@@ -300,12 +301,27 @@ def _sink(model: ModuleModel, value: ast.expr) -> str | None:
     return None
 
 
-def _sink_error_handled(model: ModuleModel, use: ast.AST, sink: str) -> bool:
+# Reads that come back short in the middle of a healthy stream (a TCP segment boundary), not
+# only at its end: for them, turning the decoding error into "broken frame" is the bug.
+_MID_STREAM_READS = frozenset({"recv()", "recv_into()", "loop.sock_recv()", "StreamReader.read()"})
+
+
+def _sink_error_handled(
+    model: ModuleModel, use: ast.AST, sink: str, read: ReadCall | None = None
+) -> bool:
     """The sink sits in a ``try`` that names the very error a short buffer raises there (a
-    broad ``except Exception`` says nothing about short reads)."""
+    broad ``except Exception`` says nothing about short reads). For a socket read, a handler
+    that gives up (raises "broken PDU", closes the connection) does not count: a short read
+    there is an ordinary event that the code takes for a corrupt peer."""
     errors = _SINK_ERRORS.get("struct" if sink.startswith("`") else sink)
-    return errors is not None and any(
-        info.caught is not None and info.caught & errors for info in covering_handlers(model, use)
+    if errors is None:
+        return False
+    mid_stream = read is not None and read.label in _MID_STREAM_READS
+    return any(
+        info.caught is not None
+        and bool(info.caught & errors)
+        and not (mid_stream and gives_up(info.handler))
+        for info in covering_handlers(model, use)
     )
 
 
@@ -367,7 +383,7 @@ class ShortReadAssumed(Rule):
                 continue
             if expects_exception(model, call) or message_oriented(model, read.receiver):
                 continue  # a datagram or raw socket hands over whole messages
-            sink = self._sink_of(model, read.call, read.returns_bytes, read.buffer)
+            sink = self._sink_of(model, read)
             if sink is None:
                 continue
             remedy = (
@@ -381,10 +397,9 @@ class ShortReadAssumed(Rule):
             )
             yield self.diagnostic(ctx, call, message)
 
-    def _sink_of(
-        self, model: ModuleModel, call: ast.Call, returns_bytes: bool, buffer: ast.expr | None
-    ) -> str | None:
-        if not returns_bytes:
+    def _sink_of(self, model: ModuleModel, read: ReadCall) -> str | None:
+        call, buffer = read.call, read.buffer
+        if not read.returns_bytes:
             # recv_into(buf)/readinto(buf) whose count is thrown away, then buf decoded.
             if buffer is None or not isinstance(buffer, ast.Name):
                 return None
@@ -396,7 +411,7 @@ class ShortReadAssumed(Rule):
                 if (
                     sink is not None
                     and sink.startswith("`")
-                    and not _sink_error_handled(model, use, sink)
+                    and not _sink_error_handled(model, use, sink, read)
                 ):
                     return sink
             return None
@@ -405,7 +420,7 @@ class ShortReadAssumed(Rule):
             value = model.parent(call)  # type: ignore[assignment]
         sink = _sink(model, value)
         if sink is not None:
-            return None if _sink_error_handled(model, value, sink) else sink
+            return None if _sink_error_handled(model, value, sink, read) else sink
         parent = model.parent(value)
         if isinstance(parent, (ast.Assign, ast.NamedExpr)):
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
@@ -418,7 +433,7 @@ class ShortReadAssumed(Rule):
                     sink is not None
                     and not _guarded(model, name, parent, use, sink)
                     and not truth_guarded(model, use, name)
-                    and not _sink_error_handled(model, use, sink)
+                    and not _sink_error_handled(model, use, sink, read)
                 ):
                     return sink
         return None
