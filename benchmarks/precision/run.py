@@ -10,7 +10,9 @@ It creates a scratch virtual environment outside the repository (``--venv``, def
 ``/tmp/iolint-precision/venv``), installs the pinned packages of ``packages.txt`` into it, and
 lints the Python files each listed distribution installed (its ``RECORD``) twice: with iolint's
 default settings and with ``strict = true``. Opt-in rules (IO308) are left out of both: the
-harness measures what a user who turns iolint on sees.
+harness measures what a user who turns iolint on sees. Each file gets a project index rooted at
+``site-packages`` (cross-module facts, as in the maintainer's own checkout; ``find_root()``
+finds no project above an installed package); ``--no-index`` lints without one.
 
 Every default-mode finding is keyed by package, file, rule and the stripped text of the line it
 is reported on (plus an occurrence number when that text repeats in the file), so a verdict
@@ -421,10 +423,12 @@ def main() -> int:
     ap.add_argument("--markdown", action="store_true", help="print the package table too")
     ap.add_argument("--no-install", action="store_true", help="reuse the scratch venv as it is")
     ap.add_argument(
-        "--index",
-        action="store_true",
-        help="lint with a project index rooted at site-packages (cross-module facts, as in a"
-        " checkout); without it a file in site-packages has no project root",
+        "--no-index",
+        dest="index",
+        action="store_false",
+        help="lint each file as iolint does in site-packages, with no project root and so no"
+        " cross-module facts (by default the harness roots a project index at site-packages,"
+        " as a maintainer linting a checkout gets one)",
     )
     args = ap.parse_args()
 
