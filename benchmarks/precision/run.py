@@ -10,7 +10,9 @@ It creates a scratch virtual environment outside the repository (``--venv``, def
 ``/tmp/iolint-precision/venv``), installs the pinned packages of ``packages.txt`` into it, and
 lints the Python files each listed distribution installed (its ``RECORD``) twice: with iolint's
 default settings and with ``strict = true``. Opt-in rules (IO308) are left out of both: the
-harness measures what a user who turns iolint on sees.
+harness measures what a user who turns iolint on sees. Each file gets a project index rooted at
+``site-packages`` (cross-module facts, as in the maintainer's own checkout; ``find_root()``
+finds no project above an installed package); ``--no-index`` lints without one.
 
 Every default-mode finding is keyed by package, file, rule and the stripped text of the line it
 is reported on (plus an occurrence number when that text repeats in the file), so a verdict
@@ -31,10 +33,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import subprocess
 import sys
 import time
+import tokenize
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -43,8 +47,9 @@ from typing import Any
 
 from iolint.config import Settings
 from iolint.diagnostics import Diagnostic, Position
+from iolint.model.index import shared_index
 from iolint.registry import all_rules
-from iolint.runner import process_path
+from iolint.runner import FileResult, ProjectContext, lint_source, module_name, process_path
 
 HERE = Path(__file__).resolve().parent
 CONTEXT = 4  # lines shown before and after a finding
@@ -144,8 +149,24 @@ def _line_text(path: Path, line: int) -> str:
     return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
 
+def _lint_with_index(path: Path, settings: Settings, site: Path) -> FileResult:
+    """Lint ``path`` with a project index rooted at ``site-packages``, as if the installed
+    packages were the project's own checkout: what a maintainer linting their repository gets
+    (cross-module facts), which a file in ``site-packages`` does not get on its own, since
+    ``find_root()`` finds no ``pyproject.toml`` or VCS directory above it. The root is wider
+    than one distribution's checkout: imports of other installed packages resolve too."""
+    name, is_package = module_name(path)
+    index = shared_index(site, None)
+    context = ProjectContext(index.lookups(), name, is_package, index)
+    data = path.read_bytes()
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding, errors="replace")
+    enabled = settings.enabled_codes(path)
+    return lint_source(text, str(path), settings, path, enabled=enabled, context=context)
+
+
 def lint_packages(
-    packages: dict[str, dict[str, object]], settings: Settings
+    packages: dict[str, dict[str, object]], settings: Settings, *, index: bool = False
 ) -> tuple[list[Finding], dict[str, int], list[str]]:
     findings: list[Finding] = []
     lines_per_package: dict[str, int] = {}
@@ -159,8 +180,11 @@ def lint_packages(
                 total += path.read_bytes().count(b"\n")
             except OSError:
                 continue
-            result = process_path(path, settings)
             site = next((p for p in path.parents if p.name == "site-packages"), path.parent)
+            if index:
+                result = _lint_with_index(path, settings, site)
+            else:
+                result = process_path(path, settings)
             rel = path.relative_to(site).as_posix()
             if result.parse_error is not None:
                 problems.append(f"{rel}: parse error: {result.parse_error.message}")
@@ -398,6 +422,14 @@ def main() -> int:
     )
     ap.add_argument("--markdown", action="store_true", help="print the package table too")
     ap.add_argument("--no-install", action="store_true", help="reuse the scratch venv as it is")
+    ap.add_argument(
+        "--no-index",
+        dest="index",
+        action="store_false",
+        help="lint each file as iolint does in site-packages, with no project root and so no"
+        " cross-module facts (by default the harness roots a project index at site-packages,"
+        " as a maintainer linting a checkout gets one)",
+    )
     args = ap.parse_args()
 
     problems: list[str] = []
@@ -415,9 +447,9 @@ def main() -> int:
         packages = installed_files(py, names)
         base = Settings(respect_gitignore=False)
         start = time.perf_counter()
-        default, lines, problems = lint_packages(packages, base)
+        default, lines, problems = lint_packages(packages, base, index=args.index)
         seconds = time.perf_counter() - start
-        strict, _, _ = lint_packages(packages, replace(base, strict=True))
+        strict, _, _ = lint_packages(packages, replace(base, strict=True), index=args.index)
         n_files = sum(len(i["files"]) for i in packages.values())  # type: ignore[arg-type,misc]
         summary.append(
             f"{len(packages)} packages, {n_files} files, {sum(lines.values())} lines;"

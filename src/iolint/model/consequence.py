@@ -33,6 +33,7 @@ from iolint.model.handlers import covering_handlers
 from iolint.model.io_calls import method_name, receiver_of
 from iolint.model.kinds import Category, call_arg, literal_int, literal_str
 from iolint.model.module import ModuleModel
+from iolint.model.returned_bounds import returned_bound
 from iolint.model.scopes import FUNCTION_NODES
 
 # POSIX requires PIPE_BUF >= 512: a write of at most this many bytes to a pipe is atomic, and
@@ -296,7 +297,22 @@ def _call_bound(model: ModuleModel, call: ast.Call, depth: int) -> int | None:
         if inner is None and _PASSWORD_NAME.search(_spelling(call.args[0])):
             inner = PASSWORD_BOUND
         return inner
-    return None
+    return _callee_bound(model, call, q, depth)
+
+
+def _callee_bound(model: ModuleModel, call: ast.Call, q: str | None, depth: int) -> int | None:
+    """A call of a function that returns a bounded payload (``build_alert()``): a top-level
+    ``def`` of this module, or a function of another project module whose bound the index
+    recorded."""
+    func = call.func
+    if isinstance(func, ast.Name):
+        bindings = model.bindings_of(func.id, func) or []
+        if len(bindings) == 1 and isinstance(bindings[0].node, ast.FunctionDef):
+            return returned_bound(model, bindings[0].node, depth)
+    if model.project is None:
+        return None
+    qualname = q or model.project_qualname(func)
+    return model.project.returned_bound(qualname) if qualname is not None else None
 
 
 def _times(n: int | None, k: int) -> int | None:
@@ -1081,3 +1097,35 @@ def created_empty(model: ModuleModel, call: ast.Call) -> bool:
 
 def _is_os_close(model: ModuleModel, call: ast.Call) -> bool:
     return model.call_qualname(call) == "os.close" and len(call.args) == 1
+
+
+# ----------------------------------------------------------------------- parting notices
+
+
+def _statement_of(model: ModuleModel, node: ast.AST) -> ast.stmt | None:
+    current: ast.AST | None = node
+    while current is not None and not isinstance(current, ast.stmt):
+        current = model.parent(current)
+    return current
+
+
+def parting_notice(model: ModuleModel, call: ast.Call) -> bool:
+    """A payload bounded to ``SMALL_WRITE`` bytes, sent once, on a path that raises right after
+    in the same block (``sock.sendall(alert)``; close; ``raise SSLError``): a last word to the
+    peer on a connection being abandoned. Its few bytes fit any socket buffer that is not
+    already full, and even then the error path raises either way, only with another error."""
+    payload = call.args[0] if call.args else None
+    bound = payload_bound(model, payload)
+    if bound is None or bound > SMALL_WRITE or not written_once(model, call, True):
+        return False
+    stmt = _statement_of(model, call)
+    parent = model.parent(stmt) if stmt is not None else None
+    if stmt is None or parent is None:
+        return False
+    block = _block_of(parent, stmt)
+    if block is None:
+        return False
+    rest = block[next(i for i, s in enumerate(block) if s is stmt) + 1 :]
+    if not rest or not isinstance(rest[-1], ast.Raise):
+        return False
+    return all(isinstance(s, (ast.Expr, ast.Assign, ast.AnnAssign)) for s in rest[:-1])

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from iolint.model.atomic_writers import WriterFacts
     from iolint.model.project_writers import ProjectWriter
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 # The index's entries live in this directory of the result cache (``.iolint_cache``).
 INDEX_DIR_NAME = "index"
 # A module whose text has none of these words exports no I/O facts: it is not analyzed.
@@ -58,6 +58,7 @@ FACT_TRIGGERS = (
     "open_connection",
     "RequestHandler",
     "import *",
+    "pack(",  # binary record builders: their returned payload may be bounded (returned_bounds)
 )
 
 
@@ -126,6 +127,9 @@ class ModuleFacts:
     # Calls of classes (by the qualified name the call resolves to): what each call site
     # passes to the constructor (model/constructions.py).
     constructions: dict[str, tuple[CallFact, ...]] = field(default_factory=dict)
+    # Functions returning a payload bounded by construction: its size in bytes at most
+    # (model/returned_bounds.py), so that ``sendall(build_alert())`` in another module is small.
+    returned_bounds: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,6 +156,7 @@ class ModuleFacts:
                 str(k): tuple(CallFact.from_json(c) for c in v)
                 for k, v in data.get("constructions", {}).items()
             },
+            returned_bounds={str(k): int(v) for k, v in data.get("returned_bounds", {}).items()},
         )
 
     def digest(self) -> str:
@@ -267,6 +272,14 @@ class ProjectFacts:
             return None
         module, name = found
         return module.fsyncs.get(name)
+
+    def returned_bound(self, qualname: str) -> int | None:
+        """The size bound of the payload the project function returns, if it has one."""
+        found = self._split(qualname)
+        if found is None:
+            return None
+        module, name = found
+        return module.returned_bounds.get(name)
 
     def written_parameter(self, qualname: str) -> int | None:
         """The position of the parameter the project function opens for writing."""
@@ -461,12 +474,14 @@ def _module_imports(
 def model_facts(model: Any, name: str, is_package: bool) -> ModuleFacts:
     """Facts from a built :class:`ModuleModel` (typed ``Any`` to avoid an import cycle)."""
     from iolint.model.effects import returns_system_temp, written_parameter
+    from iolint.model.returned_bounds import returned_bound
 
     imports, stars = _module_imports(model.tree, name, is_package)
     functions: dict[str, KindFact] = {}
     fsyncs: dict[str, int] = {}
     writes: dict[str, int] = {}
     system_temps: dict[str, bool] = {}
+    bounds: dict[str, int] = {}
     classes: dict[str, ClassFacts] = {}
     for stmt in model.tree.body:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -481,6 +496,9 @@ def model_facts(model: Any, name: str, is_package: bool) -> ModuleFacts:
             written = written_parameter(model, stmt)
             if written is not None:
                 writes[stmt.name] = written
+            bound = returned_bound(model, stmt)
+            if bound is not None:
+                bounds[stmt.name] = bound
         elif isinstance(stmt, ast.ClassDef):
             classes[stmt.name] = _class_facts(model, stmt)
     from iolint.model.constructions import recorded_constructions
@@ -495,6 +513,7 @@ def model_facts(model: Any, name: str, is_package: bool) -> ModuleFacts:
         writes=writes,
         system_temps=system_temps,
         constructions=recorded_constructions(model),
+        returned_bounds=bounds,
     )
 
 

@@ -11,8 +11,9 @@ databases, paths under ``/etc``...), which outweighs the weaker kinds of evidenc
 Precedence, strongest first: test code and a deliberate non-durable write (the author said so)
 silence even a precious target, and so does developer tooling (``model/provenance.py``); a
 precious target is then reported; otherwise any other kind of evidence against (temporary
-directory, cache, pid file, log, build or install output, export, serializer fed temp paths,
-an async job's status file) silences. Without evidence either way the finding stands.
+directory, cache, pid file, X authority file, log, build or install output, export, serializer
+fed temp paths, an async job's status file) silences. Without evidence either way the finding
+stands.
 """
 
 from __future__ import annotations
@@ -107,6 +108,11 @@ _TEMP_CALLS = frozenset(
 # Compiled bytecode: the interpreter validates it and recompiles when it is stale or torn.
 _BYTECODE_WORDS = frozenset({"pyc", "pyo", "pycache"})
 _PID_WORDS = frozenset({"pid", "pidfile", "pidfilename", "pidpath"})
+# Runtime session state besides pid files: an X (or ICE) authority file holds the cookies of
+# display sessions, which the power failure that could tear it ends; display managers and SSH
+# forwarding write fresh cookies for the next session. Not "session" alone: saved sessions
+# (tabs, workspaces) are what a user wants back.
+_SESSION_AUTH_WORDS = frozenset({"xauth", "xauthority", "iceauthority"})
 _LOG_WORDS = frozenset({"log", "logs", "logfile", "logfilename", "logdir", "rollover", "rotate"})
 _BUILD_WORDS = frozenset(
     {
@@ -675,6 +681,8 @@ def _against(
         return "a cache (its reader rebuilds it when unreadable)"
     if words & _PID_WORDS or any(lit.endswith(".pid") for lit in low):
         return "a pid file"
+    if words & _SESSION_AUTH_WORDS:
+        return "runtime session state (display cookies that die with the sessions a crash ends)"
     if words & _LOG_WORDS or any(lit.endswith(".log") or ".log." in lit for lit in low):
         return "a log file"
     if isinstance(fn, _DEFS) and _EXPORT_FUNCTION.search(fn.name):

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from iolint.model import ModuleModel
-from iolint.model.consequence import expects_exception, in_test_code
+from iolint.model.consequence import expects_exception, in_test_code, parting_notice
 from iolint.model.handlers import covering_handlers
 from iolint.model.io_calls import method_name, receiver_of
 from iolint.model.kinds import Category, call_arg, literal_int
@@ -163,6 +163,8 @@ class BlockingIOErrorUnhandled(Rule):
                 continue
             if not ctx.options.strict and in_test_code(model, call):
                 continue  # the exception fails the test, which reports it: no crash
+            if not ctx.options.strict and parting_notice(model, call):
+                continue  # a few bytes to the peer on a path that raises anyway
             message = (
                 f"`{label}` on a non-blocking {what} raises BlockingIOError when {_when(label)}, "
                 "and nothing here catches it, so the program crashes; catch BlockingIOError and "
