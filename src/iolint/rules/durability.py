@@ -9,22 +9,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
 from iolint.edits import insert_before_statement, stands_alone
-from iolint.fixes.atomic import atomic_rewrite_fix
-from iolint.fixes.cst import Insertion, insert_statements
-from iolint.fixes.fsync import (
-    DirSync,
-    close_sync_point,
-    dir_sync_after,
-    sync_lines,
-    with_sync_point,
-)
-from iolint.fixes.imports import first_after_imports, import_edits, unused_after_removal
-from iolint.fixes.imports import module_available as _module_available
-from iolint.fixes.imports import need_modules as _need_modules
-from iolint.fixes.paths import temp_dir_argument
 from iolint.model import ModuleModel
 from iolint.model.branches import OnePerTarget
 from iolint.model.durability import (
@@ -50,6 +38,14 @@ from iolint.model.platform import (
 )
 from iolint.model.scopes import walk_local
 from iolint.rules.base import Rule, RuleContext
+
+if TYPE_CHECKING:
+    from iolint.fixes.cst import Insertion
+    from iolint.fixes.fsync import DirSync
+
+# The fix builders (iolint.fixes.*) are imported inside the functions that build a fix, not
+# here: a file without a fixable finding, and every run served from the cache, never needs
+# them (a lint-only start-up imports the rules but no fix module).
 
 PUBLISH_TRIGGERS = ("rename(", "replace(", "move(")
 
@@ -122,6 +118,8 @@ def _fix(
     edits: list[Edit],
     imports: list[str],
 ) -> Fix:
+    from iolint.fixes.imports import import_edits
+
     return Fix(message, applicability, tuple(edits) + tuple(import_edits(model, imports)))
 
 
@@ -129,6 +127,9 @@ def _statements_fix(
     message: str, model: ModuleModel, insertions: list[Insertion], imports: list[str]
 ) -> Fix | None:
     """An unsafe fix that inserts statements (with libcst) and imports (in sort order)."""
+    from iolint.fixes.cst import insert_statements
+    from iolint.fixes.imports import import_edits
+
     edits = insert_statements(model, insertions, import_edits(model, imports))
     return None if edits is None else Fix(message, Applicability.UNSAFE, tuple(edits))
 
@@ -138,6 +139,8 @@ def _module_imports(
 ) -> list[str] | None:
     """The imports to add so that each module is usable where it is needed; None when a
     name means something else there."""
+    from iolint.fixes.imports import need_modules as _need_modules
+
     missing: list[str] = []
     for at, modules in needs:
         ok, more = _need_modules(model, at, *modules)
@@ -178,6 +181,9 @@ def _flush_fsync_fix(
     """IO302's and IO307's fix: flush and fsync ``file`` after its last write and before it
     is closed (and before ``publish``); with ``dir_target``, also fsync that target's
     directory after the publish, the fix IO303 would ask for next."""
+    from iolint.fixes.fsync import close_sync_point, sync_lines, with_sync_point
+    from iolint.fixes.imports import first_after_imports
+
     anchor = publish.call if publish is not None else file.node
     if file.with_stmt is not None and file.with_var is not None:
         point = with_sync_point(model, file, publish.call if publish is not None else None)
@@ -207,6 +213,8 @@ def _flush_fsync_fix(
 
 def _dir_sync(model: ModuleModel, p: Publish, target: ast.expr) -> DirSync | None:
     """The directory fsync right after the publish's statement."""
+    from iolint.fixes.fsync import dir_sync_after
+
     stmt = model.parent(p.call)
     if not isinstance(stmt, ast.Expr) or not stands_alone(model, stmt):
         return None
@@ -371,6 +379,8 @@ class PublishWithoutDirFsync(Rule):
                 yield self.diagnostic(ctx, p.call, message, self._fix(model, p))
 
     def _fix(self, model: ModuleModel, p: Publish) -> Fix | None:
+        from iolint.fixes.imports import first_after_imports
+
         dir_sync = _dir_sync(model, p, p.target)
         if dir_sync is None:
             return None
@@ -427,6 +437,9 @@ class TempFileOtherDirectory(Rule):
                 yield self.diagnostic(ctx, origin.call, message, self._fix(model, p, origin.call))
 
     def _fix(self, model: ModuleModel, p: Publish, call: ast.Call) -> Fix | None:
+        from iolint.fixes.imports import need_modules as _need_modules
+        from iolint.fixes.paths import temp_dir_argument
+
         target = p.target
         if not isinstance(target, (ast.Name, ast.Attribute)) or not _simple(target):
             return None
@@ -579,6 +592,9 @@ class RenameNotReplace(Rule):
                 yield self.diagnostic(ctx, p.call, message, self._fix(model, p, unlink))
 
     def _fix(self, model: ModuleModel, p: Publish, unlink: ast.stmt | None) -> Fix | None:
+        from iolint.fixes.imports import module_available as _module_available
+        from iolint.fixes.imports import unused_after_removal
+
         func = p.call.func
         if not isinstance(func, ast.Attribute):
             return None
@@ -791,6 +807,8 @@ class NonAtomicOverwrite(Rule):
                     "power failure mid-write leaves it empty or half-written; write a temp "
                     "file in the same directory, fsync it and `os.replace()` it onto the target"
                 )
+                from iolint.fixes.atomic import atomic_rewrite_fix
+
                 yield self.diagnostic(ctx, file.node, message, atomic_rewrite_fix(model, file))
 
 
