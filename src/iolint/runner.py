@@ -103,7 +103,12 @@ def planned_fixes(
     from iolint.fix import demoted, refused_in
 
     outcome = fix_text(
-        text, relint, unsafe=unsafe, line_length=line_length_for(path), check_cst=False
+        text,
+        relint,
+        unsafe=unsafe,
+        line_length=line_length_for(path),
+        check_cst=False,
+        findings=result.diagnostics,
     )
     refused = refused_in(outcome, text)
     diagnostics = tuple(demoted(d) if refused(d) else d for d in result.diagnostics)
@@ -365,7 +370,13 @@ def fix_source(
         return context.lint(text, display, rules, options).diagnostics
 
     fix_text, write_atomic, FixWriteError = _fixer()
-    outcome = fix_text(decoded.text, relint, unsafe=unsafe, line_length=line_length_for(path))
+    outcome = fix_text(
+        decoded.text,
+        relint,
+        unsafe=unsafe,
+        line_length=line_length_for(path),
+        findings=first.diagnostics,
+    )
     # The findings of the text as it is, with the fixes the fixer refused shown as advice.
     from iolint.fix import demoted, refused_in
 
