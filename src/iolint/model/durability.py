@@ -533,7 +533,7 @@ class _Walker:
 
     # -------------------------------------------------------------- expressions
     def expr(self, e: ast.expr) -> None:
-        calls = [c for c in _walk_expr(e) if isinstance(c, ast.Call)]
+        calls = _calls_in_expr(e)
         # Inner calls are evaluated first: order by where each call ends.
         calls.sort(key=lambda c: (c.end_lineno or 0, c.end_col_offset or 0))
         for c in calls:
@@ -954,15 +954,23 @@ def _callee_name(c: ast.Call) -> str | None:
     return None
 
 
-def _walk_expr(e: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of an expression, without entering lambdas (they run later, if ever)."""
+def _calls_in_expr(e: ast.AST) -> list[ast.Call]:
+    """The calls of an expression, without entering lambdas (they run later, if ever).
+    Names and constants, most of the nodes, have no calls below them and are not expanded."""
+    out: list[ast.Call] = []
     stack = [e]
+    leaves = (ast.Name, ast.Constant)
     while stack:
         n = stack.pop()
-        yield n
+        t = type(n)
+        if t in leaves:
+            continue
+        if t is ast.Call:
+            out.append(n)  # type: ignore[arg-type]
         for child in ast.iter_child_nodes(n):
-            if not isinstance(child, ast.Lambda):
+            if type(child) is not ast.Lambda:
                 stack.append(child)
+    return out
 
 
 def _follow_local(model: ModuleModel, expr: ast.expr) -> ast.expr:
