@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from iolint.cache_write import write_entry
+from iolint.collector import paused_collection
 from iolint.model.kinds import Category, ObjKind
 from iolint.stdlib_names import stdlib_modules
 
@@ -427,11 +428,12 @@ class ProjectIndex:
             from iolint.engine import read_text
 
             text = read_text(data)
-            facts = (
-                ModuleFacts(name)
-                if not isinstance(text, str)
-                else derive_facts(text, str(path), name, is_package)
-            )
+            with paused_collection():  # a whole module's model, as when linting a file
+                facts = (
+                    ModuleFacts(name)
+                    if not isinstance(text, str)
+                    else derive_facts(text, str(path), name, is_package)
+                )
             self._store(digest, facts)
         self._facts[path] = (digest, facts, stamp)
         return facts
