@@ -402,11 +402,18 @@ class ProjectIndex:
 
     # ------------------------------------------------------------------ files
     def facts_of_file(
-        self, path: Path, data: bytes | None = None, *, derive: bool = True
+        self,
+        path: Path,
+        data: bytes | None = None,
+        *,
+        derive: bool = True,
+        resolved: bool = False,
     ) -> ModuleFacts | None:
         """The facts of the module in ``path`` (read unless ``data`` is given); with
-        ``derive=False`` only what the disk cache already holds."""
-        path = path.resolve()
+        ``derive=False`` only what the disk cache already holds. ``resolved``: ``path`` is
+        already ``resolve()``d (module_file's paths are)."""
+        if not resolved:
+            path = path.resolve()
         stamp = _stamp(path) if data is None else None
         known = self._facts.get(path)
         if known is not None and stamp is not None and known[2] == stamp:
@@ -476,12 +483,16 @@ class ProjectIndex:
                     break
             if found is not None:
                 break
+        # Resolved once here: every linted file that imports the module looks its facts up
+        # again, and resolving (realpath) each time cost more than the lookup itself.
+        if found is not None:
+            found = found.resolve()
         self._module_files[name] = found
         return found
 
     def module_facts(self, name: str) -> ModuleFacts | None:
         path = self.module_file(name)
-        return None if path is None else self.facts_of_file(path)
+        return None if path is None else self.facts_of_file(path, resolved=True)
 
     def lookups(self) -> ProjectFacts:
         """A fresh, recording view of the project for one linted file."""
