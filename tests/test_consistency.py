@@ -61,6 +61,25 @@ def test_trigger_forms(trigger: str, text: str, hit: bool) -> None:
     assert found is hit
 
 
+@pytest.mark.parametrize(
+    ("text", "wakes"),
+    [
+        # str.replace, the commonest ``replace(`` by far: no file is written, IO302/IO303
+        # have nothing to judge and the file is not parsed for them.
+        ('name = name.replace("-", "_")\n', False),
+        ("os.replace(tmp, path)\n", False),
+        ("with open(tmp, 'w') as f:\n    f.write(s)\nos.replace(tmp, path)\n", True),
+        ("fd, tmp = tempfile.mkstemp()\nos.rename(tmp, path)\n", True),
+        ("p.write_text(s)\np.replace(target)\n", True),
+        ("f = helpers.open_temp(path)\nshutil.move(f.name, path)\n", True),
+    ],
+)
+def test_publish_rules_also_need_a_written_file(text: str, wakes: bool) -> None:
+    woken = {r.code for r in engine.triggered(text, _all_rules())}
+    assert ({"IO302", "IO303"} <= woken) is wakes
+    assert ("IO302" in woken) is wakes
+
+
 def test_alias_import_still_triggers() -> None:
     text = "from os import write as w\n\ndef f(fd, data):\n    w(fd, data)\n"
     result = engine.lint_text(text, "m.py", _all_rules(), RuleOptions())

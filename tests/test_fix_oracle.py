@@ -39,9 +39,14 @@ from iolint.diagnostics import Applicability
 from iolint.registry import all_rules
 
 # The oracle reads a process's open descriptors from /proc (Linux).
-pytestmark = pytest.mark.skipif(
-    not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd to see open descriptors"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not Path("/proc/self/fd").is_dir(), reason="needs /proc/self/fd to see open descriptors"
+    ),
+    # Each case runs programs in child interpreters (a quarter of the quick suite's time);
+    # what they check, the fixed files' behaviour, does not vary with the Python version.
+    pytest.mark.default_python_only,
+]
 
 OLD = b'{"old": true}\n'
 

@@ -383,3 +383,21 @@ def test_fsync_under_a_handler_that_swallows_errors_is_not_offered(tmp_path: Pat
     done = run_cli("check", "--no-cache", "--unsafe-fixes", "--fix", "settings.py", cwd=tmp_path)
     assert path.read_text() == SWALLOWED_SAVE
     assert "[*]" not in done.stdout and "fixed" not in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("name", ["IO302.py", "IO303.py", "IO306.py"])
+def test_the_plan_is_what_fix_does_on_fixtures(name: str) -> None:
+    """The report's plan (which starts from the lint's own findings instead of linting the
+    text again, and skips libcst's parse) names exactly the fixes ``--fix`` makes."""
+    from iolint.model.source import decode_source
+    from iolint.runner import fix_source, lint_source, planned_fixes
+
+    path = FIXTURES / name
+    settings = Settings(root=FIXTURES, unsafe_fixes=True)
+    text = path.read_text()
+    plan = planned_fixes(lint_source(text, name, settings, path), settings, path, unsafe=True)
+    done = fix_source(
+        decode_source(path.read_bytes()), name, settings, path, data=None, write=False, unsafe=True
+    )
+    assert plan.planned, "the fixture has fixable findings"
+    assert plan.planned == tuple(d.code for d in done.fixed)

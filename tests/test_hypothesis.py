@@ -41,7 +41,9 @@ from iolint.rules.base import RuleOptions
 pytestmark = pytest.mark.slow
 
 RULES = [r() for r in all_rules()]
-TRIGGER_COMMENT = "# " + " ".join(sorted({t.replace("*", "") for r in RULES for t in r.triggers}))
+TRIGGER_COMMENT = "# " + " ".join(
+    sorted({t.replace("*", "") for r in RULES for t in (*r.triggers, *r.also_triggers)})
+)
 EXAMPLES = int(os.environ.get("IOLINT_HYPOTHESIS_EXAMPLES", "40"))
 PROFILE = settings(
     max_examples=EXAMPLES,

@@ -15,6 +15,10 @@ from pathlib import Path
 
 import pytest
 
+# Every test runs pytest (or iolint trace) in a subprocess; the tracer's own version-specific
+# parts are covered on every Python by tests/test_trace.py.
+pytestmark = pytest.mark.default_python_only
+
 FIXTURES = Path(__file__).parent / "trace_fixtures"
 MARK = re.compile(r"#\s*trace:\s*(IO\d{3})")
 

@@ -7,15 +7,18 @@ the file, which the CLI reports with exit code 2.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 import sys
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
-from functools import cached_property
+from fnmatch import translate as fnmatch_translate
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from iolint.registry import all_rules, is_enabled, known_code_prefix
+from iolint.resolved import ResolvedPaths
 from iolint.rules.base import DEFAULT_SAVE_FUNCTIONS, RuleOptions
 
 if sys.version_info >= (3, 11):
@@ -55,6 +58,14 @@ DEFAULT_TARGET = (3, 9)
 OUTPUT_FORMATS = ("concise", "full", "json", "sarif", "github", "gitlab")
 # What errors in command-line settings (`--config KEY=VALUE`, `--select` ...) are attributed to.
 COMMAND_LINE = "command line"
+
+
+@lru_cache(maxsize=64)
+def _enabled_codes(select: tuple[str, ...], ignore: tuple[str, ...]) -> frozenset[str]:
+    """The codes a selection enables (the same for every file without a per-file ignore)."""
+    return frozenset(
+        r.code for r in all_rules() if is_enabled(r.code, r.default_enabled, select, ignore)
+    )
 
 
 class ConfigError(Exception):
@@ -99,12 +110,7 @@ class Settings:
             for pattern, codes in self.per_file_ignores:
                 if self.matches(path, pattern, any_component=True):
                     ignore.extend(codes)
-        select = (*self.select, *self.extend_select)
-        return frozenset(
-            r.code
-            for r in all_rules()
-            if is_enabled(r.code, r.default_enabled, select, tuple(ignore))
-        )
+        return _enabled_codes((*self.select, *self.extend_select), tuple(ignore))
 
     def matches(self, path: Path, pattern: str, *, any_component: bool = False) -> bool:
         """gitignore-like matching: a pattern without ``/`` matches the file or directory name
@@ -137,10 +143,36 @@ class Settings:
         return any(fnmatch(target, p) or fnmatch(target, p + "/*") for p in candidates)
 
     def is_excluded(self, path: Path, *, any_component: bool = False) -> bool:
-        return any(
-            self.matches(path, p, any_component=any_component)
-            for p in (*self.exclude, *self.extend_exclude)
+        if any_component:
+            return any(
+                self.matches(path, p, any_component=True)
+                for p in (*self.exclude, *self.extend_exclude)
+            )
+        # What matches() does pattern by pattern, with the name-only patterns (all of the
+        # defaults) tested by one regex: this runs for every file and directory walked.
+        names, others = self._exclude_patterns
+        if names is not None and names.match(os.path.normcase(path.name)):
+            return True
+        return any(self.matches(path, p) for p in others)
+
+    @cached_property
+    def _exclude_patterns(self) -> tuple[re.Pattern[str] | None, tuple[str, ...]]:
+        """The exclude patterns that look at the name alone, as one regex (``fnmatch``'s own
+        translation and case rule), and the others."""
+        names: list[str] = []
+        others: list[str] = []
+        for raw in (*self.exclude, *self.extend_exclude):
+            pattern = raw.rstrip("/")
+            if pattern.startswith("./"):
+                pattern = pattern[2:]
+            (others if "/" in pattern else names).append(raw)
+        if not names:
+            return None, tuple(others)
+        regex = "|".join(
+            f"(?:{fnmatch_translate(os.path.normcase(p.rstrip('/').removeprefix('./')))})"
+            for p in names
         )
+        return re.compile(regex), tuple(others)
 
     def describe(self) -> dict[str, Any]:
         """A plain view for ``--show-settings``."""
@@ -350,11 +382,12 @@ class ConfigResolver:
     cli: dict[str, Any] = field(default_factory=dict)
     config_file: Path | None = None
     _cache: dict[Path, Settings] = field(default_factory=dict)
+    _paths: ResolvedPaths = field(default_factory=ResolvedPaths)
 
     def for_path(self, path: Path) -> Settings:
         if self.config_file is not None:
             return self._load(self.config_file)
-        directory = path.resolve()
+        directory = self._paths.resolve(path)
         if not directory.is_dir():
             directory = directory.parent
         return self._for_dir(directory)

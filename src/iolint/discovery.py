@@ -11,6 +11,7 @@ from pathlib import Path
 import pathspec
 
 from iolint.config import ConfigResolver
+from iolint.resolved import ResolvedPaths
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -21,6 +22,16 @@ class _GitIgnores:
     root), each applying to paths below its own directory."""
 
     specs: dict[Path, pathspec.GitIgnoreSpec | None] = field(default_factory=dict)
+    # Per directory: whether it is a repository's root (holds ``.git``), and resolved paths;
+    # both asked for every file walked.
+    repositories: dict[Path, bool] = field(default_factory=dict)
+    paths: ResolvedPaths = field(default_factory=ResolvedPaths)
+
+    def _is_repository(self, directory: Path) -> bool:
+        found = self.repositories.get(directory)
+        if found is None:
+            found = self.repositories[directory] = (directory / ".git").exists()
+        return found
 
     def _spec(self, directory: Path) -> pathspec.GitIgnoreSpec | None:
         if directory not in self.specs:
@@ -38,7 +49,7 @@ class _GitIgnores:
     def ignored(self, path: Path, is_dir: bool, *, within: Path | None = None) -> bool:
         """Whether git would ignore ``path``; with ``within``, only the ``.gitignore`` files
         of that directory and below count."""
-        path = path.resolve()
+        path = self.paths.resolve(path)
         for directory in path.parents:
             if within is not None and directory != within and within not in directory.parents:
                 break
@@ -47,7 +58,7 @@ class _GitIgnores:
                 rel = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
                 if spec.match_file(rel):
                     return True
-            if (directory / ".git").exists():
+            if self._is_repository(directory):
                 break
         return False
 

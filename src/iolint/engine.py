@@ -63,7 +63,8 @@ def trigger_test(trigger: str) -> tuple[str, re.Pattern[str] | None]:
 
 
 def triggered(text: str, rules: Sequence[Rule]) -> list[Rule]:
-    """The rules whose triggers occur in ``text`` (a rule without triggers always runs).
+    """The rules whose triggers occur in ``text`` (a rule without triggers always runs), and
+    one of whose ``also_triggers`` too, if it has any.
 
     Each distinct trigger is tested at most once per text, however many rules share it.
     """
@@ -77,7 +78,12 @@ def triggered(text: str, rules: Sequence[Rule]) -> list[Rule]:
             hits[trigger] = found
         return found
 
-    return [r for r in rules if not r.triggers or any(hit(t) for t in r.triggers)]
+    return [
+        r
+        for r in rules
+        if (not r.triggers or any(hit(t) for t in r.triggers))
+        and (not r.also_triggers or any(hit(t) for t in r.also_triggers))
+    ]
 
 
 def parse(text: str, path: str) -> ast.Module | ParseError:

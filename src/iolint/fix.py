@@ -144,12 +144,15 @@ def fix_text(
     unsafe: bool,
     line_length: int = DEFAULT_LINE_LENGTH,
     check_cst: bool = True,
+    findings: Sequence[Diagnostic] | None = None,
 ) -> FixOutcome:
     """Fix, re-lint and fix again until nothing changes (at most ``MAX_ROUNDS`` rounds).
 
     ``check_cst=False`` skips the libcst parse of each result (``ast.parse`` still runs): the
     lint report's fix plan uses it, because importing and running libcst on every file with a
     fixable finding doubled lint-only runs; the text ``--fix`` writes is always checked.
+    ``findings`` are ``lint(text)`` when the caller has just computed them (the report and
+    ``--fix`` have): the first round starts from them instead of linting the text again.
 
     A fix is kept only when the text it gives parses, has no line longer than
     ``line_length`` that the fix wrote, gains no finding of iolint that the next round does
@@ -160,7 +163,7 @@ def fix_text(
     fixed: list[Diagnostic] = []
     rejected: list[Diagnostic] = []
     refused: set[tuple[str, str, int, str]] = set()
-    diagnostics = list(lint(text))
+    diagnostics = list(lint(text) if findings is None else findings)
     flakes = pyflakes_messages(text)
 
     source = SourceText(text)

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from iolint import __version__
 from iolint.cache import ResultCache
+from iolint.collector import paused_collection
 from iolint.config import ConfigError, parse_target_version
 from iolint.engine import lint_text
 from iolint.model.index import find_root
@@ -104,7 +105,11 @@ class Flake8Plugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
         try:
-            yield from self._run()
+            # Collected into a list inside the pause: a generator suspended at a yield would
+            # leave the collector off while flake8 runs other plugins.
+            with paused_collection():
+                found = list(self._run())
+            yield from found
         except Exception:  # never abort the user's flake8 run
             LOG.debug("iolint failed on %s", self.filename, exc_info=True)
 

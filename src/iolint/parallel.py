@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from iolint.cache import ResultCache
+from iolint.collector import paused_collection
 from iolint.config import Settings
 from iolint.runner import FileResult, add_noqa_path, cached_result, process_path
 
@@ -39,6 +40,11 @@ class Task:
 
 
 def run_task(task: Task) -> FileResult:
+    with paused_collection():
+        return _run_task(task)
+
+
+def _run_task(task: Task) -> FileResult:
     try:
         if task.add_noqa:
             return add_noqa_path(task.path, task.settings)

@@ -13,7 +13,6 @@ from iolint.cache import CachedResult, ResultCache
 from iolint.config import Settings
 from iolint.diagnostics import Diagnostic, ParseError, fix_applies
 from iolint.engine import LintResult, lint_text
-from iolint.fixes.style import line_length_for
 from iolint.model.index import (
     INDEX_DIR_NAME,
     ProjectFacts,
@@ -47,6 +46,14 @@ def __getattr__(name: str) -> Any:
 def _fixer() -> tuple[Any, Any, Any]:
     module = globals()
     return tuple(module[n] if n in module else __getattr__(n) for n in _FIXER_NAMES)
+
+
+def line_length_for(path: Path | None) -> int:
+    """The project's line length for ``path`` (:mod:`iolint.fixes.style`), imported only when
+    a fix is planned or made: a lint-only run imports no fix module."""
+    from iolint.fixes.style import line_length_for as configured
+
+    return configured(path)
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,12 @@ def planned_fixes(
     from iolint.fix import demoted, refused_in
 
     outcome = fix_text(
-        text, relint, unsafe=unsafe, line_length=line_length_for(path), check_cst=False
+        text,
+        relint,
+        unsafe=unsafe,
+        line_length=line_length_for(path),
+        check_cst=False,
+        findings=result.diagnostics,
     )
     refused = refused_in(outcome, text)
     diagnostics = tuple(demoted(d) if refused(d) else d for d in result.diagnostics)
@@ -286,7 +298,8 @@ def process_path(
             result.diagnostics,
             result.parse_error,
             result.planned,
-            line_length_for(path),
+            # Only a result with a fix depends on the line length (see _plan_is_current).
+            line_length_for(path) if any(d.fix is not None for d in result.diagnostics) else None,
             context.dependencies(),
         )
         cache.put(key, entry)
@@ -357,7 +370,13 @@ def fix_source(
         return context.lint(text, display, rules, options).diagnostics
 
     fix_text, write_atomic, FixWriteError = _fixer()
-    outcome = fix_text(decoded.text, relint, unsafe=unsafe, line_length=line_length_for(path))
+    outcome = fix_text(
+        decoded.text,
+        relint,
+        unsafe=unsafe,
+        line_length=line_length_for(path),
+        findings=first.diagnostics,
+    )
     # The findings of the text as it is, with the fixes the fixer refused shown as advice.
     from iolint.fix import demoted, refused_in
 

@@ -1033,7 +1033,9 @@ def in_test_code(model: ModuleModel, node: ast.AST) -> bool:
         # A script in a test directory, run by the tests (a child that echoes a line back
         # through a pty): its module-level code only serves them.
         return True
-    if not test_module and not _imports_test_framework(model):
+    # Once per module (a model fact): scanning the module's bindings for every finding was
+    # quadratic in the size of a file (20000 functions took minutes).
+    if not test_module and not model.fact(_imports_test_framework):
         return False
     for anc in model.ancestors(node):
         if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef)) and anc.name.startswith("test"):

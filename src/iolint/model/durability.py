@@ -555,7 +555,7 @@ class _Walker:
 
     # -------------------------------------------------------------- expressions
     def expr(self, e: ast.expr) -> None:
-        calls = [c for c in _walk_expr(e) if isinstance(c, (ast.Call, ast.Yield))]
+        calls = _calls_in_expr(e)
         # Inner calls are evaluated first: order by where each call ends.
         calls.sort(key=lambda c: (c.end_lineno or 0, c.end_col_offset or 0))
         for c in calls:
@@ -1027,15 +1027,24 @@ def _callee_name(c: ast.Call) -> str | None:
     return None
 
 
-def _walk_expr(e: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of an expression, without entering lambdas (they run later, if ever)."""
+def _calls_in_expr(e: ast.AST) -> list[ast.Call | ast.Yield]:
+    """The calls and yields of an expression (a ``yield f`` hands the file to the caller, who
+    writes it), without entering lambdas (they run later, if ever). Names and constants, most
+    of the nodes, have no calls below them and are not expanded."""
+    out: list[ast.Call | ast.Yield] = []
     stack = [e]
+    leaves = (ast.Name, ast.Constant)
     while stack:
         n = stack.pop()
-        yield n
+        t = type(n)
+        if t in leaves:
+            continue
+        if t is ast.Call or t is ast.Yield:
+            out.append(n)  # type: ignore[arg-type]
         for child in ast.iter_child_nodes(n):
-            if not isinstance(child, ast.Lambda):
+            if type(child) is not ast.Lambda:
                 stack.append(child)
+    return out
 
 
 def _follow_local(model: ModuleModel, expr: ast.expr) -> ast.expr:

@@ -35,8 +35,21 @@ class FsyncHelpers:
     methods: frozenset[tuple[ast.ClassDef, str]]
 
 
-def _calls_in(func: ast.AST) -> list[ast.Call]:
-    return [n for n in ast.walk(func) if isinstance(n, ast.Call)]
+def _calls_by_unit(model: ModuleModel, units: list[ast.AST]) -> dict[int, list[ast.Call]]:
+    """The calls inside each of ``units`` (disjoint subtrees), keyed by ``id`` of the unit:
+    the model's list of every call, each placed by its ancestors, instead of walking every
+    function's tree again."""
+    wanted = {id(u) for u in units}
+    found: dict[int, list[ast.Call]] = {key: [] for key in wanted}
+    parents = model.parents
+    for call in model.calls:
+        node: ast.AST | None = call
+        while node is not None:
+            if id(node) in wanted:
+                found[id(node)].append(call)
+                break
+            node = parents.get(node)
+    return found
 
 
 def fsync_helpers(model: ModuleModel) -> FsyncHelpers:
@@ -57,14 +70,16 @@ def fsync_helpers(model: ModuleModel) -> FsyncHelpers:
     meth_set: set[tuple[ast.ClassDef, str]] = set()
     pending_fns: dict[str, list[ast.Call]] = {}
     pending_meths: dict[tuple[ast.ClassDef, str], list[ast.Call]] = {}
+    # Top-level functions and the methods of top-level classes never contain one another.
+    calls_of = _calls_by_unit(model, [*top.values(), *methods.values()])
     for name, func in top.items():
-        calls = _calls_in(func)
+        calls = calls_of[id(func)]
         if any(is_direct_fsync(model, c) for c in calls):
             fn_set.add(name)
         else:
             pending_fns[name] = [c for c in calls if _may_be_helper_call(c)]
     for key, func in methods.items():
-        calls = _calls_in(func)
+        calls = calls_of[id(func)]
         if any(is_direct_fsync(model, c) for c in calls):
             meth_set.add(key)
         else:

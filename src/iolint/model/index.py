@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from iolint.cache_write import write_entry
+from iolint.collector import paused_collection
 from iolint.model.kinds import Category, ObjKind
 from iolint.stdlib_names import stdlib_modules
 
@@ -577,11 +578,18 @@ class ProjectIndex:
 
     # ------------------------------------------------------------------ files
     def facts_of_file(
-        self, path: Path, data: bytes | None = None, *, derive: bool = True
+        self,
+        path: Path,
+        data: bytes | None = None,
+        *,
+        derive: bool = True,
+        resolved: bool = False,
     ) -> ModuleFacts | None:
         """The facts of the module in ``path`` (read unless ``data`` is given); with
-        ``derive=False`` only what the disk cache already holds."""
-        path = path.resolve()
+        ``derive=False`` only what the disk cache already holds. ``resolved``: ``path`` is
+        already ``resolve()``d (module_file's paths are)."""
+        if not resolved:
+            path = path.resolve()
         stamp = _stamp(path) if data is None else None
         known = self._facts.get(path)
         if known is not None and stamp is not None and known[2] == stamp:
@@ -603,11 +611,12 @@ class ProjectIndex:
             from iolint.engine import read_text
 
             text = read_text(data)
-            facts = (
-                ModuleFacts(name)
-                if not isinstance(text, str)
-                else derive_facts(text, str(path), name, is_package)
-            )
+            with paused_collection():  # a whole module's model, as when linting a file
+                facts = (
+                    ModuleFacts(name)
+                    if not isinstance(text, str)
+                    else derive_facts(text, str(path), name, is_package)
+                )
             self._store(digest, facts)
         self._facts[path] = (digest, facts, stamp)
         return facts
@@ -650,6 +659,10 @@ class ProjectIndex:
                     break
             if found is not None:
                 break
+        # Resolved once here: every linted file that imports the module looks its facts up
+        # again, and resolving (realpath) each time cost more than the lookup itself.
+        if found is not None:
+            found = found.resolve()
         self._module_files[name] = found
         return found
 
@@ -694,7 +707,7 @@ class ProjectIndex:
 
     def module_facts(self, name: str) -> ModuleFacts | None:
         path = self.module_file(name)
-        return None if path is None else self.facts_of_file(path)
+        return None if path is None else self.facts_of_file(path, resolved=True)
 
     def atomic_writers(self, package: Path) -> tuple[ProjectWriter, ...]:
         """The atomic writers of the modules under ``package`` (a top-level package of this

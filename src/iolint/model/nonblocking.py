@@ -541,9 +541,14 @@ class NonblockingFacts:
     @cached_property
     def _function_table(self) -> dict[str, list[ast.AST]]:
         table: dict[str, list[ast.AST]] = {}
-        for node in ast.walk(self.model.tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                table.setdefault(node.name, []).append(node)
+        # From the model's node index, not another walk of the whole tree (whether a function
+        # waits does not depend on the order of same-named functions: any of them may).
+        functions: list[ast.FunctionDef | ast.AsyncFunctionDef] = [
+            *self.model.nodes(ast.FunctionDef),
+            *self.model.nodes(ast.AsyncFunctionDef),
+        ]
+        for node in functions:
+            table.setdefault(node.name, []).append(node)
         return table
 
     def handled_by_callers(self, func: ast.AST | None, exception: str = "BlockingIOError") -> bool:

@@ -6,7 +6,7 @@ import codecs
 import io
 import re
 import tokenize
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 from iolint.diagnostics import Position
@@ -53,12 +53,14 @@ class SourceText:
     """A module's text with the line table that ast positions refer to."""
 
     text: str
-    _line_starts: list[int] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        # Built on first use: most files the rules look at have no finding, and then no
+        # position is ever converted (a quarter of a million lines on the standard library).
         starts = [0]
         starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
-        self._line_starts = starts
+        return starts
 
     @property
     def line_count(self) -> int:

@@ -7,7 +7,6 @@ import difflib
 from collections.abc import Sequence
 
 from iolint.diagnostics import Diagnostic, fix_applies
-from iolint.fix import apply_edits
 from iolint.report import ReportOptions
 from iolint.report.common import column
 from iolint.runner import FileResult
@@ -45,6 +44,10 @@ def _frame(source: str, d: Diagnostic) -> list[str]:
 
 
 def _fix_diff(source: str, d: Diagnostic, path: str) -> list[str]:
+    # Imported here: iolint.fix brings the fix modules, which a report without fix diffs
+    # (the concise format, every warm run) does not need.
+    from iolint.fix import apply_edits
+
     assert d.fix is not None
     fixed = apply_edits(source, d.fix.edits)
     diff = difflib.unified_diff(

@@ -43,7 +43,9 @@ class Rule:
 
     Subclasses set the class attributes and implement :meth:`check`. ``triggers`` are words of
     which a file must contain at least one for the rule to possibly fire: files without any
-    trigger of any enabled rule are not parsed at all.
+    trigger of any enabled rule are not parsed at all. ``also_triggers``, when set, is a second
+    such list the file must match too (a rename *and* a file written: ``.replace(`` alone is
+    mostly ``str.replace``).
     """
 
     code: ClassVar[str]
@@ -53,6 +55,7 @@ class Rule:
     severity: ClassVar[str] = "warning"
     default_enabled: ClassVar[bool] = True
     triggers: ClassVar[tuple[str, ...]] = ()
+    also_triggers: ClassVar[tuple[str, ...]] = ()
 
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         raise NotImplementedError

@@ -10,22 +10,10 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
 from iolint.edits import insert_before_statement, stands_alone
-from iolint.fixes.atomic import atomic_rewrite_fix
-from iolint.fixes.cst import Insertion, insert_statements
-from iolint.fixes.fsync import (
-    DirSync,
-    close_sync_point,
-    dir_sync_after,
-    sync_lines,
-    with_sync_point,
-)
-from iolint.fixes.imports import first_after_imports, import_edits, unused_after_removal
-from iolint.fixes.imports import module_available as _module_available
-from iolint.fixes.imports import need_modules as _need_modules
-from iolint.fixes.paths import temp_dir_argument
 from iolint.model import ModuleModel
 from iolint.model.branches import OnePerTarget
 from iolint.model.durability import (
@@ -61,7 +49,22 @@ from iolint.model.provenance import chunk_of_transfer, forced_move, rewrite_agai
 from iolint.model.scopes import walk_local
 from iolint.rules.base import Rule, RuleContext
 
+if TYPE_CHECKING:
+    from iolint.fixes.cst import Insertion
+    from iolint.fixes.fsync import DirSync
+
+# The fix builders (iolint.fixes.*) are imported inside the functions that build a fix, not
+# here: a file without a fixable finding, and every run served from the cache, never needs
+# them (a lint-only start-up imports the rules but no fix module).
+
 PUBLISH_TRIGGERS = ("rename(", "replace(", "move(")
+# IO302 and IO303 judge the publish of a file the same function opened or created (see
+# ``WrittenFile`` in model/durability.py: open, os.open, fdopen, Path.open, write_text,
+# write_bytes, mkstemp, NamedTemporaryFile), so a file must also name one of these; without
+# this, every ``str.replace(`` in a file sent it through parse and model (a sixth of the
+# standard library's files). Plain words rather than call syntax, so that a file created
+# through a helper named like ``open_temp(`` still qualifies.
+FILE_CREATION_TRIGGERS = ("open", "mkstemp", "Temporary", "write_")
 
 
 def _facts(ctx: RuleContext) -> tuple[FunctionFacts, ...]:
@@ -150,6 +153,8 @@ def _fix(
     edits: list[Edit],
     imports: list[str],
 ) -> Fix:
+    from iolint.fixes.imports import import_edits
+
     return Fix(message, applicability, tuple(edits) + tuple(import_edits(model, imports)))
 
 
@@ -157,6 +162,9 @@ def _statements_fix(
     message: str, model: ModuleModel, insertions: list[Insertion], imports: list[str]
 ) -> Fix | None:
     """An unsafe fix that inserts statements (with libcst) and imports (in sort order)."""
+    from iolint.fixes.cst import insert_statements
+    from iolint.fixes.imports import import_edits
+
     edits = insert_statements(model, insertions, import_edits(model, imports))
     return None if edits is None else Fix(message, Applicability.UNSAFE, tuple(edits))
 
@@ -166,6 +174,8 @@ def _module_imports(
 ) -> list[str] | None:
     """The imports to add so that each module is usable where it is needed; None when a
     name means something else there."""
+    from iolint.fixes.imports import need_modules as _need_modules
+
     missing: list[str] = []
     for at, modules in needs:
         ok, more = _need_modules(model, at, *modules)
@@ -212,6 +222,9 @@ def _flush_fsync_fix(
     """IO302's and IO307's fix: flush and fsync ``file`` after its last write and before it
     is closed (and before ``publish``); with ``dir_target``, also fsync that target's
     directory after the publish, the fix IO303 would ask for next."""
+    from iolint.fixes.fsync import close_sync_point, sync_lines, with_sync_point
+    from iolint.fixes.imports import first_after_imports
+
     anchor = publish.call if publish is not None else file.node
     if file.with_stmt is not None and file.with_var is not None:
         point = with_sync_point(model, file, publish.call if publish is not None else None)
@@ -256,6 +269,8 @@ def _flushed_after_last_write(file: WrittenFile, publish: Publish | None) -> boo
 
 def _dir_sync(model: ModuleModel, p: Publish, target: ast.expr) -> DirSync | None:
     """The directory fsync right after the publish's statement."""
+    from iolint.fixes.fsync import dir_sync_after
+
     stmt = model.parent(p.call)
     if not isinstance(stmt, ast.Expr) or not stands_alone(model, stmt):
         return None
@@ -320,6 +335,7 @@ class PublishWithoutFsync(Rule):
     summary = "A file is renamed into place before its data was fsynced."
     fix_applicability = Applicability.UNSAFE
     triggers = PUBLISH_TRIGGERS
+    also_triggers = FILE_CREATION_TRIGGERS
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -422,6 +438,7 @@ class PublishWithoutDirFsync(Rule):
     summary = "A durable replace that never fsyncs the destination directory."
     fix_applicability = Applicability.UNSAFE
     triggers = PUBLISH_TRIGGERS
+    also_triggers = FILE_CREATION_TRIGGERS
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -452,6 +469,8 @@ class PublishWithoutDirFsync(Rule):
                 yield self.diagnostic(ctx, p.call, message, self._fix(model, p))
 
     def _fix(self, model: ModuleModel, p: Publish) -> Fix | None:
+        from iolint.fixes.imports import first_after_imports
+
         dir_sync = _dir_sync(model, p, p.target)
         if dir_sync is None:
             return None
@@ -509,6 +528,9 @@ class TempFileOtherDirectory(Rule):
                 yield self.diagnostic(ctx, origin.call, message, self._fix(model, p, origin.call))
 
     def _fix(self, model: ModuleModel, p: Publish, call: ast.Call) -> Fix | None:
+        from iolint.fixes.imports import need_modules as _need_modules
+        from iolint.fixes.paths import temp_dir_argument
+
         if model.call_qualname(call) not in ("tempfile.NamedTemporaryFile", "tempfile.mkstemp"):
             return None  # a project helper makes the file: its ``dir=`` is not ours to add
         if model.enclosing_function(call) is not model.enclosing_function(p.call):
@@ -689,6 +711,9 @@ class RenameNotReplace(Rule):
                 yield self.diagnostic(ctx, p.call, message, self._fix(model, p, unlink))
 
     def _fix(self, model: ModuleModel, p: Publish, unlink: ast.stmt | None) -> Fix | None:
+        from iolint.fixes.imports import module_available as _module_available
+        from iolint.fixes.imports import unused_after_removal
+
         func = p.call.func
         if not isinstance(func, ast.Attribute):
             return None
@@ -918,6 +943,8 @@ class NonAtomicOverwrite(Rule):
                     "power failure mid-write leaves it empty or half-written; write a temp "
                     "file in the same directory, fsync it and `os.replace()` it onto the target"
                 )
+                from iolint.fixes.atomic import atomic_rewrite_fix
+
                 yield self.diagnostic(ctx, file.node, message, atomic_rewrite_fix(model, file))
 
 

@@ -7,8 +7,6 @@ from collections.abc import Iterable, Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
 from iolint.edits import replace_node
-from iolint.fixes.eof_break import eof_break_fix
-from iolint.fixes.write_all import write_all_fix
 from iolint.model import ModuleModel
 from iolint.model.consequence import (
     best_effort_diagnostic,
@@ -92,6 +90,9 @@ class UncheckedWriteCount(Rule):
             yield self.diagnostic(ctx, call, message, fix)
 
     def _fix(self, model: ModuleModel, call: ast.Call, label: str) -> Fix | None:
+        # Imported when a fix is built: lint-only runs without findings need no fix module.
+        from iolint.fixes.write_all import write_all_fix
+
         return write_all_fix(model, call, label)
 
 
@@ -482,6 +483,8 @@ class EofNotHandled(Rule):
             yield self.diagnostic(ctx, call, message, self._fix(model, verdict))
 
     def _fix(self, model: ModuleModel, verdict: EofVerdict) -> Fix | None:
+        from iolint.fixes.eof_break import eof_break_fix
+
         return eof_break_fix(model, verdict)
 
 
