@@ -85,6 +85,9 @@ class Bug:
     fixed_version: str = ""
     pypi_file: str = ""
     pypi_line: int = 0
+    # "dev": the development set the rules were improved on; "holdout": bugs gathered after,
+    # measured with the rules unchanged.
+    set: str = "dev"
 
     @property
     def released(self) -> bool:
@@ -255,6 +258,9 @@ def mapped_lines(before: list[str], after: list[str], line: int) -> tuple[int, i
 
 def run(args: argparse.Namespace) -> int:
     bugs, goods = load_manifest(args.manifest)
+    if args.set != "all":
+        bugs = [b for b in bugs if b.set == args.set]
+        goods = goods if args.set == "dev" else []
     if args.only:
         wanted = set(args.only.split(","))
         bugs = [b for b in bugs if b.id in wanted]
@@ -367,6 +373,7 @@ def run(args: argparse.Namespace) -> int:
                     {
                         "id": o.bug.id,
                         "rule": o.bug.rule,
+                        "set": o.bug.set,
                         "source": o.source,
                         "detected": o.detected,
                         "other_codes": o.other_codes,
@@ -385,8 +392,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]] | str]]) -> None:
-    print("| bug | rule | source | detected | fixed silent | note |")
-    print("|---|---|---|---|---|---|")
+    print("| bug | set | rule | source | detected | fixed silent | note |")
+    print("|---|---|---|---|---|---|---|")
     for o in outcomes:
         silent = {None: "n/a (open)", True: "yes", False: "**no**"}[o.fixed_silent]
         note = o.problem or (f"reported as {', '.join(o.other_codes)}" if o.other_codes else "")
@@ -398,10 +405,27 @@ def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]
         if o.problem:
             silent = "-"
         print(
-            f"| {o.bug.id} | {o.bug.rule} | {o.source} | {'yes' if o.detected else '**no**'} "
-            f"| {silent} | {note} |"
+            f"| {o.bug.id} | {o.bug.set} | {o.bug.rule} | {o.source} "
+            f"| {'yes' if o.detected else '**no**'} | {silent} | {note} |"
         )
+    for name in sorted({o.bug.set for o in outcomes}):
+        print()
+        print(f"Set `{name}`:")
+        print()
+        rule_table([o for o in outcomes if o.bug.set == name])
     print()
+    print("| known-good file | findings |")
+    print("|---|---|")
+    for good, result in goods:
+        if isinstance(result, str):
+            shown = result
+        else:
+            shown = ", ".join(f"{c} line {r}" for c, r in result) or "none"
+        print(f"| {good.id} | {shown} |")
+
+
+def rule_table(outcomes: list[Outcome]) -> None:
+    """Detected / total and fixed silent / fixed, per rule and overall, for one set."""
     per_rule: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         per_rule[o.bug.rule].append(o)
@@ -420,15 +444,6 @@ def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]
     print(
         f"| **all** | **{total_detected} / {len(outcomes)}** | **{total_silent} / {total_fixed}** |"
     )
-    print()
-    print("| known-good file | findings |")
-    print("|---|---|")
-    for good, result in goods:
-        if isinstance(result, str):
-            shown = result
-        else:
-            shown = ", ".join(f"{c} line {r}" for c, r in result) or "none"
-        print(f"| {good.id} | {shown} |")
 
 
 def main() -> int:
@@ -459,6 +474,13 @@ def main() -> int:
         "git for the rest (default); git: every entry from its git directory",
     )
     parser.add_argument("--strict", action="store_true", help="lint with --strict")
+    parser.add_argument(
+        "--set",
+        choices=("all", "dev", "holdout"),
+        default="all",
+        help="dev: the bugs the rules were developed on (and the known-good files); holdout: "
+        "bugs gathered afterwards, measured with the rules unchanged; all: both (default)",
+    )
     parser.add_argument("--only", help="comma-separated ids to run")
     parser.add_argument("--json", type=Path, help="also write the outcomes as JSON")
     return run(parser.parse_args())
