@@ -159,7 +159,13 @@ def extract(gitdir: Path, rev: str, file: str, dest: Path) -> Path:
         archive = git(gitdir, "archive", "--format=tar", rev, *spec)
     except subprocess.CalledProcessError:
         # A snapshot may lack large blobs elsewhere in the tree: the file's own directory.
-        archive = git(gitdir, "archive", "--format=tar", rev, str(PurePosixPath(file).parent))
+        try:
+            archive = git(gitdir, "archive", "--format=tar", rev, str(PurePosixPath(file).parent))
+        except subprocess.CalledProcessError:
+            # ...or in the file's own directory (a database next to the code): the Python
+            # files of the top-level directory, blob by blob.
+            _extract_python_blobs(gitdir, rev, spec, file, dest)
+            return dest / file
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         members = [
             m for m in tar.getmembers() if m.isfile() and (m.name.endswith(".py") or m.name == file)
@@ -168,6 +174,19 @@ def extract(gitdir: Path, rev: str, file: str, dest: Path) -> Path:
     if not any((dest / m).exists() for m in ("pyproject.toml", "setup.cfg", "setup.py")):
         (dest / "setup.cfg").write_text("", encoding="utf-8")
     return dest / file
+
+
+def _extract_python_blobs(gitdir: Path, rev: str, spec: list[str], file: str, dest: Path) -> None:
+    listing = git(gitdir, "ls-tree", "-r", "-z", rev, "--", *spec).decode()
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        if not (path.endswith(".py") or path == file) or meta.split()[1] != "blob":
+            continue
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(git(gitdir, "cat-file", "blob", meta.split()[2]))
+    if not any((dest / m).exists() for m in ("pyproject.toml", "setup.cfg", "setup.py")):
+        (dest / "setup.cfg").write_text("", encoding="utf-8")
 
 
 def pypi_extract(dist: str, version: str, file: str, downloads: Path, dest: Path) -> Path:
