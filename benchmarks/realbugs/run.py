@@ -432,6 +432,8 @@ def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]
         print(f"Set `{name}`:")
         print()
         rule_table([o for o in outcomes if o.bug.set == name])
+    if not goods:
+        return
     print()
     print("| known-good file | findings |")
     print("|---|---|")
