@@ -85,6 +85,9 @@ class Bug:
     fixed_version: str = ""
     pypi_file: str = ""
     pypi_line: int = 0
+    # "dev": the development set the rules were improved on; "holdout": bugs gathered after,
+    # measured with the rules unchanged.
+    set: str = "dev"
 
     @property
     def released(self) -> bool:
@@ -156,7 +159,13 @@ def extract(gitdir: Path, rev: str, file: str, dest: Path) -> Path:
         archive = git(gitdir, "archive", "--format=tar", rev, *spec)
     except subprocess.CalledProcessError:
         # A snapshot may lack large blobs elsewhere in the tree: the file's own directory.
-        archive = git(gitdir, "archive", "--format=tar", rev, str(PurePosixPath(file).parent))
+        try:
+            archive = git(gitdir, "archive", "--format=tar", rev, str(PurePosixPath(file).parent))
+        except subprocess.CalledProcessError:
+            # ...or in the file's own directory (a database next to the code): the Python
+            # files of the top-level directory, blob by blob.
+            _extract_python_blobs(gitdir, rev, spec, file, dest)
+            return dest / file
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         members = [
             m for m in tar.getmembers() if m.isfile() and (m.name.endswith(".py") or m.name == file)
@@ -165,6 +174,19 @@ def extract(gitdir: Path, rev: str, file: str, dest: Path) -> Path:
     if not any((dest / m).exists() for m in ("pyproject.toml", "setup.cfg", "setup.py")):
         (dest / "setup.cfg").write_text("", encoding="utf-8")
     return dest / file
+
+
+def _extract_python_blobs(gitdir: Path, rev: str, spec: list[str], file: str, dest: Path) -> None:
+    listing = git(gitdir, "ls-tree", "-r", "-z", rev, "--", *spec).decode()
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        if not (path.endswith(".py") or path == file) or meta.split()[1] != "blob":
+            continue
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(git(gitdir, "cat-file", "blob", meta.split()[2]))
+    if not any((dest / m).exists() for m in ("pyproject.toml", "setup.cfg", "setup.py")):
+        (dest / "setup.cfg").write_text("", encoding="utf-8")
 
 
 def pypi_extract(dist: str, version: str, file: str, downloads: Path, dest: Path) -> Path:
@@ -255,6 +277,9 @@ def mapped_lines(before: list[str], after: list[str], line: int) -> tuple[int, i
 
 def run(args: argparse.Namespace) -> int:
     bugs, goods = load_manifest(args.manifest)
+    if args.set != "all":
+        bugs = [b for b in bugs if b.set == args.set]
+        goods = goods if args.set == "dev" else []
     if args.only:
         wanted = set(args.only.split(","))
         bugs = [b for b in bugs if b.id in wanted]
@@ -367,6 +392,7 @@ def run(args: argparse.Namespace) -> int:
                     {
                         "id": o.bug.id,
                         "rule": o.bug.rule,
+                        "set": o.bug.set,
                         "source": o.source,
                         "detected": o.detected,
                         "other_codes": o.other_codes,
@@ -385,8 +411,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]] | str]]) -> None:
-    print("| bug | rule | source | detected | fixed silent | note |")
-    print("|---|---|---|---|---|---|")
+    print("| bug | set | rule | source | detected | fixed silent | note |")
+    print("|---|---|---|---|---|---|---|")
     for o in outcomes:
         silent = {None: "n/a (open)", True: "yes", False: "**no**"}[o.fixed_silent]
         note = o.problem or (f"reported as {', '.join(o.other_codes)}" if o.other_codes else "")
@@ -398,10 +424,29 @@ def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]
         if o.problem:
             silent = "-"
         print(
-            f"| {o.bug.id} | {o.bug.rule} | {o.source} | {'yes' if o.detected else '**no**'} "
-            f"| {silent} | {note} |"
+            f"| {o.bug.id} | {o.bug.set} | {o.bug.rule} | {o.source} "
+            f"| {'yes' if o.detected else '**no**'} | {silent} | {note} |"
         )
+    for name in sorted({o.bug.set for o in outcomes}):
+        print()
+        print(f"Set `{name}`:")
+        print()
+        rule_table([o for o in outcomes if o.bug.set == name])
+    if not goods:
+        return
     print()
+    print("| known-good file | findings |")
+    print("|---|---|")
+    for good, result in goods:
+        if isinstance(result, str):
+            shown = result
+        else:
+            shown = ", ".join(f"{c} line {r}" for c, r in result) or "none"
+        print(f"| {good.id} | {shown} |")
+
+
+def rule_table(outcomes: list[Outcome]) -> None:
+    """Detected / total and fixed silent / fixed, per rule and overall, for one set."""
     per_rule: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         per_rule[o.bug.rule].append(o)
@@ -420,15 +465,6 @@ def report(outcomes: list[Outcome], goods: list[tuple[Good, list[tuple[str, int]
     print(
         f"| **all** | **{total_detected} / {len(outcomes)}** | **{total_silent} / {total_fixed}** |"
     )
-    print()
-    print("| known-good file | findings |")
-    print("|---|---|")
-    for good, result in goods:
-        if isinstance(result, str):
-            shown = result
-        else:
-            shown = ", ".join(f"{c} line {r}" for c, r in result) or "none"
-        print(f"| {good.id} | {shown} |")
 
 
 def main() -> int:
@@ -459,6 +495,13 @@ def main() -> int:
         "git for the rest (default); git: every entry from its git directory",
     )
     parser.add_argument("--strict", action="store_true", help="lint with --strict")
+    parser.add_argument(
+        "--set",
+        choices=("all", "dev", "holdout"),
+        default="all",
+        help="dev: the bugs the rules were developed on (and the known-good files); holdout: "
+        "bugs gathered afterwards, measured with the rules unchanged; all: both (default)",
+    )
     parser.add_argument("--only", help="comma-separated ids to run")
     parser.add_argument("--json", type=Path, help="also write the outcomes as JSON")
     return run(parser.parse_args())
