@@ -249,9 +249,11 @@ def lint(iolint: list[str], paths: list[Path], strict: bool) -> list[dict[str, A
     if strict:
         cmd.append("--strict")
     proc = subprocess.run([*cmd, *map(str, paths)], capture_output=True, text=True, check=False)
-    if proc.returncode not in (0, 1):
+    # With --exit-zero any other status is a failure (iolint missing from this interpreter,
+    # a crash): an empty report then must not read as "nothing detected".
+    if proc.returncode != 0 or not proc.stdout.strip():
         raise RuntimeError(f"iolint failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    findings: list[dict[str, Any]] = json.loads(proc.stdout or "[]")
+    findings: list[dict[str, Any]] = json.loads(proc.stdout)
     return findings
 
 
