@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import textwrap
 from collections.abc import Iterable
+from pathlib import Path
 
 from iolint.diagnostics import Diagnostic
 from iolint.engine import lint_text
@@ -73,3 +74,15 @@ SAFELY_FIXABLE = textwrap.dedent(
         return data
     """
 )
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """A project root (``pyproject.toml``) holding package ``pkg`` and ``files`` (relative
+    path to text): what the project index needs to find a module's neighbours."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'fixture'\n")
+    for name, text in {"pkg/__init__.py": "", **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import write_project as _project
 
 from iolint.cli import main
 from iolint.model.index import ProjectIndex
@@ -100,15 +101,6 @@ class FakeLink:
     def send(self, data):
         return len(data)
 """
-
-
-def _project(root: Path, files: dict[str, str]) -> Path:
-    (root / "pyproject.toml").write_text("[project]\nname = 'fixture'\n")
-    for name, text in {"pkg/__init__.py": "", **files}.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def _peer_findings(root: Path, capsys: pytest.CaptureFixture[str]) -> set[tuple[int, str]]:

@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import write_project as _project
 
 from iolint.cli import main
 from iolint.model.atomic_writers import (
@@ -134,16 +135,6 @@ def rotate(path):
         f.write("")
     os.rename(path, path + ".1")
 """
-
-
-def _project(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text("[project]\nname = 'fixture'\n")
-    for name, text in {"pkg/__init__.py": "", **files}.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def _io306(root: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
