@@ -873,7 +873,9 @@ class _Walker:
         if pk in self.temp_paths:
             return self.temp_paths[pk]
         owner = self.file_by_path(path)
-        return owner.temp if owner is not None else None
+        if owner is not None:
+            return owner.temp
+        return in_temp_directory(self.model, path)
 
     def path_open(self, c: ast.Call, receiver: ast.expr) -> bool:
         """``path.open("w")``: only with a literal mode (or none), so that ``zf.open(name)``
@@ -1087,6 +1089,47 @@ def _temp_origin(model: ModuleModel, c: ast.Call, api: str, dir_pos: int) -> Tem
     if model.qualname(d) == "tempfile.tempdir":
         system = True
     return TempOrigin(c, api, d, system_dir=system)
+
+
+_TEMP_DIR_FUNCS = frozenset({"tempfile.TemporaryDirectory", "tempfile.mkdtemp"})
+
+
+def in_temp_directory(model: ModuleModel, path: ast.expr) -> TempOrigin | None:
+    """``os.path.join(tmpdir, "x")`` or ``Path(tmpdir) / "x"`` (also through one local name)
+    where ``tmpdir`` is the single binding ``with tempfile.TemporaryDirectory() as tmpdir`` or
+    ``tmpdir = tempfile.mkdtemp()``: a file in a fresh directory that lives where the
+    directory does (the system temp directory unless ``dir=`` says otherwise)."""
+    path = _follow_local(model, path)
+    base: ast.expr | None = None
+    if isinstance(path, ast.Call) and model.call_qualname(path) == "os.path.join" and path.args:
+        base = path.args[0]
+    elif isinstance(path, ast.BinOp) and isinstance(path.op, ast.Div):
+        base = path.left
+        if isinstance(base, ast.Call) and model.call_qualname(base) in (
+            "pathlib.Path",
+            "pathlib.PosixPath",
+        ):
+            base = base.args[0] if len(base.args) == 1 else None
+    if isinstance(base, ast.Call):
+        # ``str(tmpdir)`` / ``cast(str, tmpdir)``: the same directory
+        q = model.call_qualname(base)
+        if q == "builtins.str" and len(base.args) == 1:
+            base = base.args[0]
+        elif q == "typing.cast" and len(base.args) == 2:
+            base = base.args[1]
+    if not isinstance(base, ast.Name):
+        return None
+    bindings = model.bindings_of(base.id, base)
+    if not bindings or len(bindings) != 1:
+        return None
+    b = bindings[0]
+    value = b.value
+    if b.kind not in ("with", "assign") or b.index is not None or not isinstance(value, ast.Call):
+        return None
+    q = model.call_qualname(value)
+    if q not in _TEMP_DIR_FUNCS:
+        return None
+    return _temp_origin(model, value, str(q), dir_pos=2)
 
 
 # ---------------------------------------------------------------------------- entry points

@@ -602,12 +602,40 @@ def _mentions_read(facts: _LoopFacts, expr: ast.AST) -> bool:
     return False
 
 
+def _accepted_in_loop(model: ModuleModel, read: ReadCall, loop: ast.While) -> bool:
+    """The read's receiver is bound in the loop from ``accept()`` (``conn, addr =
+    server.accept()``): a server loop. At EOF the connection is done with, and the next pass
+    waits in ``accept()`` for another one; it never reads the ended connection again."""
+    receiver = read.receiver
+    if not isinstance(receiver, ast.Name):
+        return False
+    bindings = model.bindings_of(receiver.id, receiver)
+    if not bindings:
+        return False
+    for b in bindings:
+        value = b.value
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not (
+            b.kind == "assign"
+            and isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "accept"
+            and b.index in (None, 0)
+            and any(a is loop for a in model.ancestors(b.node))
+        ):
+            return False
+    return True
+
+
 def analyze_eof(model: ModuleModel, read: ReadCall) -> EofVerdict | None:
     """The verdict for a read that sits in a loop which never leaves at EOF, else None."""
     loops = model.enclosing_loops(read.call)
     if not loops or not isinstance(loops[0], ast.While):
         return None
     loop = loops[0]
+    if _accepted_in_loop(model, read, loop):
+        return None  # each pass reads a new connection and blocks in accept() first
     nodes = _walk_loop(loop)
     if any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in nodes):
         return None  # the consumer drives a generator; an event loop drives a coroutine

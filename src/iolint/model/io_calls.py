@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from iolint.model.callbacks import datagram_callback_parameter
 from iolint.model.kinds import Category, ObjKind, call_arg, literal_int
 from iolint.model.library import EXECUTOR_FUNCTIONS, EXECUTOR_METHODS, SHORT_READS
 from iolint.model.module import ModuleModel
@@ -72,6 +73,8 @@ def is_socket_like_read(model: ModuleModel, call: ast.Call) -> bool:
     kind = model.kind_of(receiver)
     if kind is not None:
         return kind.category is Category.SOCKET and not kind.datagram
+    if isinstance(receiver, ast.Name) and datagram_callback_parameter(model, receiver):
+        return False  # an event-loop callback handed a datagram socket
     if name == "recv":
         return bool(call.args) and not isinstance(call.args[0], ast.Starred)
     return len(call.args) >= 2 or any(k.arg == "nbytes" for k in call.keywords)

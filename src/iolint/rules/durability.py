@@ -23,6 +23,7 @@ from iolint.model.durability import (
     WrittenFile,
     durability_facts,
     fresh_path,
+    in_temp_directory,
     is_device_path,
     looks_temporary,
     reachable_platforms,
@@ -509,6 +510,8 @@ class TempFileOtherDirectory(Rule):
                 origin = file.temp
                 if origin.call in seen:
                     continue
+                if p.target is not None and in_temp_directory(model, p.target) is not None:
+                    continue  # renamed within a temporary directory: one file system
                 seen.add(origin.call)
                 # A copy that is not atomic only hurts a target worth keeping (a wheel moved
                 # into ``dist/`` is rebuilt): see :mod:`iolint.model.intent`.
