@@ -282,6 +282,28 @@ def _container_alias(model: ModuleModel, name: ast.Name) -> tuple[ast.ClassDef, 
     return result if len(found) == 1 else None
 
 
+def _stored_into_containers(model: ModuleModel, key: Key | None, after: ast.AST) -> list[Key]:
+    """Keys ``self.<attr>[]`` of the containers that local ``key`` is stored into
+    (``self.<attr>[k] = name``) later in the same function."""
+    if key is None or key.kind != "local" or "." in key.path or isinstance(key.owner, ast.Module):
+        return []
+    found: list[Key] = []
+    for node in walk_local(getattr(key.owner, "body", [])):
+        if not (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == key.path
+            and _pos(node) > _pos(after)
+        ):
+            continue
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                held = _held_container(model, target)
+                if held is not None:
+                    found.append(Key("attr", held[0], held[1]))
+    return found
+
+
 def _blocking_argument(node: ast.expr | None, timeout: bool) -> State:
     """The state set by ``setblocking(node)`` (or ``settimeout(node)`` when ``timeout``)."""
     if timeout:
@@ -355,7 +377,12 @@ class NonblockingFacts:
             if target is None or state is None:
                 continue
             _, via_fileno = _unwrap(model, target)
-            self._add(key_of(model, target), Event(call, state, func, via_fileno))
+            key = key_of(model, target)
+            self._add(key, Event(call, state, func, via_fileno))
+            for held in _stored_into_containers(model, key, call):
+                # ``sock.setblocking(False)`` then ``self.socks[k] = sock``: every value of
+                # that container has the state, as for pipes kept in ``self._procs[k]``.
+                self._add(held, Event(call, state, func, via_fileno))
         for call in model.calls:
             name = method_name(call)
             if name in REGISTER_METHODS and call.args:
