@@ -32,6 +32,7 @@ from iolint.model.kinds import call_arg, literal_int
 from iolint.model.module import ModuleModel
 from iolint.model.pep475 import constructor_of
 from iolint.model.scopes import Scope, walk_local
+from iolint.model.wrapped_args import argument_for, constructions, stored_params
 
 STD_STREAMS = {
     "sys.stdin": "sys.stdin",
@@ -282,6 +283,28 @@ def _container_alias(model: ModuleModel, name: ast.Name) -> tuple[ast.ClassDef, 
     return result if len(found) == 1 else None
 
 
+def _stored_into_containers(model: ModuleModel, key: Key | None, after: ast.AST) -> list[Key]:
+    """Keys ``self.<attr>[]`` of the containers that local ``key`` is stored into
+    (``self.<attr>[k] = name``) later in the same function."""
+    if key is None or key.kind != "local" or "." in key.path or isinstance(key.owner, ast.Module):
+        return []
+    found: list[Key] = []
+    for node in walk_local(getattr(key.owner, "body", [])):
+        if not (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == key.path
+            and _pos(node) > _pos(after)
+        ):
+            continue
+        for target in node.targets:
+            if isinstance(target, ast.Subscript):
+                held = _held_container(model, target)
+                if held is not None:
+                    found.append(Key("attr", held[0], held[1]))
+    return found
+
+
 def _blocking_argument(node: ast.expr | None, timeout: bool) -> State:
     """The state set by ``setblocking(node)`` (or ``settimeout(node)`` when ``timeout``)."""
     if timeout:
@@ -355,7 +378,13 @@ class NonblockingFacts:
             if target is None or state is None:
                 continue
             _, via_fileno = _unwrap(model, target)
-            self._add(key_of(model, target), Event(call, state, func, via_fileno))
+            key = key_of(model, target)
+            self._add(key, Event(call, state, func, via_fileno))
+            for held in _stored_into_containers(model, key, call):
+                # ``sock.setblocking(False)`` then ``self.socks[k] = sock``: every value of
+                # that container has the state, as for pipes kept in ``self._procs[k]``.
+                self._add(held, Event(call, state, func, via_fileno))
+        self._collect_wrapped()
         for call in model.calls:
             name = method_name(call)
             if name in REGISTER_METHODS and call.args:
@@ -372,6 +401,25 @@ class NonblockingFacts:
                     key = key_of(model, kw.value)
                     if key is not None:
                         self.registered.add(key)
+
+    def _collect_wrapped(self) -> None:
+        """A class that only ever makes ``self.<attr>`` non-blocking, where ``__init__`` stored
+        its argument as ``self.<attr>``, makes the object passed at ``Cls(obj)`` non-blocking
+        (a buffered wrapper calling ``self.socket.setblocking(0)`` on the caller's socket)."""
+        model = self.model
+        for key, events in list(self.events.items()):
+            if key.kind != "attr" or not isinstance(key.owner, ast.ClassDef):
+                continue
+            if not events or any(e.state is not State.NONBLOCKING for e in events):
+                continue
+            for param in stored_params(key.owner):
+                if param.attr != key.path:
+                    continue
+                for call in constructions(model, key.owner):
+                    arg = argument_for(call, param)
+                    if arg is not None:
+                        event = Event(call, State.NONBLOCKING, model.enclosing_function(call))
+                        self._add(key_of(model, arg), event)
 
     def _binding_events(self, key: Key) -> list[Event]:
         """Creation and rebinding of the descriptor's binding, as events."""
@@ -552,17 +600,30 @@ class NonblockingFacts:
         return table
 
     def handled_by_callers(self, func: ast.AST | None, exception: str = "BlockingIOError") -> bool:
-        """Some call of ``func`` in this module sits in a ``try`` that catches ``exception``."""
+        """Every call of ``func`` in this module (there is at least one) sits in a ``try`` that
+        catches ``exception`` and does not re-raise it: one caller that lets it through (or
+        catches it only to log and ``raise`` again) still crashes on it."""
         name = getattr(func, "name", None)
         if name is None:
             return False
-        for call in self.model.calls_named(name):
-            if call is func or _contains(func, call):  # type: ignore[arg-type]
-                continue
-            for h in covering_handlers(self.model, call):
-                if h.unresolved or h.catches(exception):
-                    return True
-        return False
+        calls = [
+            c
+            for c in self.model.calls_named(name)
+            if not (c is func or _contains(func, c))  # type: ignore[arg-type]
+        ]
+        return bool(calls) and all(
+            any(
+                (h.unresolved or h.catches(exception)) and not _reraises(h.handler)
+                for h in covering_handlers(self.model, call)
+            )
+            for call in calls
+        )
+
+
+def _reraises(handler: ast.ExceptHandler) -> bool:
+    """The handler's body ends with a bare ``raise``: the caught error propagates."""
+    body = [s for s in handler.body if not isinstance(s, ast.Pass)]
+    return bool(body) and isinstance(body[-1], ast.Raise) and body[-1].exc is None
 
 
 def _is_test_method(func: ast.AST | None) -> bool:

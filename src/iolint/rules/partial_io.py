@@ -35,6 +35,7 @@ from iolint.model.io_calls import (
     write_count_call,
 )
 from iolint.model.kinds import Category, call_arg, literal_int
+from iolint.model.length_checks import gives_up_on_short_read
 from iolint.rules.base import Rule, RuleContext
 
 READ_TRIGGERS = ("read(", "pread(", "readinto(", "recv(", "recv_into(")
@@ -368,6 +369,28 @@ def _in_test(model: ModuleModel, node: ast.AST) -> bool:
     return False
 
 
+_FAILS_ON_SHORT = "a length check that only fails"
+
+
+def _requested_size(read: ReadCall) -> ast.expr | None:
+    if read.label == "loop.sock_recv()":
+        return call_arg(read.call, 1, "nbytes")
+    return call_arg(read.call, 0)
+
+
+def _fails_on_short(model: ModuleModel, read: ReadCall, name: str, bind: ast.AST) -> bool:
+    """``data = sock.recv(n)`` then ``if len(data) != n: raise`` (or ``assert len(data) == n``).
+    On a stream socket a short read is an ordinary event, so a check that only gives up on it
+    is the bug, not its handling. A regular file is short only at its end, where failing is
+    right: only mid-stream reads count."""
+    if read.label not in _MID_STREAM_READS or not isinstance(bind, ast.Assign):
+        return False
+    size = _requested_size(read)
+    if size is None:
+        return False
+    return gives_up_on_short_read(model, name, size, bind) is not None
+
+
 class ShortReadAssumed(Rule):
     code = "IO103"
     severity = "error"
@@ -392,10 +415,17 @@ class ShortReadAssumed(Rule):
                 if read.label != "StreamReader.read()"
                 else "use `readexactly(n)`, which raises IncompleteReadError at EOF"
             )
-            message = (
-                f"`{read.label}` can return fewer bytes than requested (and b'' at EOF), but "
-                f"its result reaches {sink} with no length check; {remedy}"
-            )
+            if sink == _FAILS_ON_SHORT:
+                message = (
+                    f"`{read.label}` can return fewer bytes than requested while the rest is "
+                    f"still on its way, but a short result only fails the length check that "
+                    f"follows; {remedy}"
+                )
+            else:
+                message = (
+                    f"`{read.label}` can return fewer bytes than requested (and b'' at EOF), "
+                    f"but its result reaches {sink} with no length check; {remedy}"
+                )
             yield self.diagnostic(ctx, call, message)
 
     def _sink_of(self, model: ModuleModel, read: ReadCall) -> str | None:
@@ -428,6 +458,8 @@ class ShortReadAssumed(Rule):
             if len(targets) != 1 or not isinstance(targets[0], ast.Name):
                 return None
             name = targets[0].id
+            if _fails_on_short(model, read, name, parent):
+                return _FAILS_ON_SHORT
             for use in model.uses_after(name, parent):
                 sink = _sink(model, use)
                 if (
