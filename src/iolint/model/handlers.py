@@ -111,17 +111,22 @@ def reraises(handler: ast.ExceptHandler) -> bool:
 
 
 def gives_up(handler: ast.ExceptHandler) -> bool:
-    """The handler abandons the work instead of recovering: its body ends by raising (a new
-    error such as "broken frame", or the same one again) or it closes or shuts down a
-    connection. Catching an error this way reports it; it does not make it impossible."""
-    body = [s for s in handler.body if not isinstance(s, ast.Pass)]
+    """The handler abandons the work instead of recovering (see :func:`statements_give_up`).
+    Catching an error this way reports it; it does not make it impossible."""
+    return statements_give_up(handler.body)
+
+
+def statements_give_up(stmts: list[ast.stmt]) -> bool:
+    """The block abandons the work: it ends by raising (a new error such as "broken frame",
+    or the same one again), or it closes or shuts down a connection."""
+    body = [s for s in stmts if not isinstance(s, ast.Pass)]
     if body and isinstance(body[-1], ast.Raise):
         return True
     return any(
         isinstance(n, ast.Call)
         and isinstance(n.func, ast.Attribute)
         and n.func.attr in ("close", "shutdown")
-        for n in walk_local(handler.body)
+        for n in walk_local(body)
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 
 from iolint.model import ModuleModel
-from iolint.model.scopes import walk_local
+from iolint.model.handlers import statements_give_up
 
 # For ``len(data) OP size``: is the short case (len < size) the true branch of the test?
 _SHORT_WHEN_TRUE: dict[type[ast.cmpop], bool] = {
@@ -28,19 +28,6 @@ _SHORT_WHEN_TRUE_SWAPPED: dict[type[ast.cmpop], bool] = {
     ast.Eq: False,
     ast.LtE: False,
 }
-
-
-def _stmts_give_up(stmts: list[ast.stmt]) -> bool:
-    """The branch abandons the read: it ends by raising, or it closes the connection."""
-    body = [s for s in stmts if not isinstance(s, ast.Pass)]
-    if body and isinstance(body[-1], ast.Raise):
-        return True
-    return any(
-        isinstance(n, ast.Call)
-        and isinstance(n.func, ast.Attribute)
-        and n.func.attr in ("close", "shutdown")
-        for n in walk_local(body)
-    )
 
 
 def _is_len_of(node: ast.expr, name: str) -> bool:
@@ -102,7 +89,7 @@ def gives_up_on_short_read(
             elif isinstance(stmt, ast.If):
                 short = _test_short_when_true(stmt.test, name, size_text, model)
                 branch = stmt.body if short else stmt.orelse
-                if short is not None and branch and _stmts_give_up(branch):
+                if short is not None and branch and statements_give_up(branch):
                     return stmt
             if any(
                 isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store)
