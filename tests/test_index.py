@@ -318,8 +318,9 @@ def test_temp_files_and_writes_of_a_helper_module_reach_the_durability_rules(
     assert ("user.py", 23, "IO305") in found
 
 
-def test_a_helper_module_index_entry_without_the_new_facts_still_loads() -> None:
-    # Entries written before the durability facts existed have no "writes"/"system_temps".
+def test_an_index_entry_written_before_the_newer_facts_still_loads() -> None:
+    # Entries written before the durability facts, the constructor kinds and the bounded
+    # returns existed have no "writes"/"system_temps"/"constructions"/"returned_bounds".
     old = {
         "name": "pkg.old",
         "imports": {},
@@ -329,4 +330,6 @@ def test_a_helper_module_index_entry_without_the_new_facts_still_loads() -> None
         "fsyncs": {"sync_file": 0},
     }
     facts = ModuleFacts.from_json(old)
+    assert facts.fsyncs == {"sync_file": 0}
     assert facts.writes == {} and facts.system_temps == {}
+    assert facts.constructions == {} and facts.returned_bounds == {}

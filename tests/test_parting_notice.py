@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from iolint.cli import main
-from iolint.model.index import ModuleFacts, ProjectIndex
+from iolint.model.index import ProjectIndex
 
 RECORDS = """\
 import struct
@@ -108,15 +108,3 @@ def test_strict_mode_reports_the_parting_notice(
 ) -> None:
     root = _package(tmp_path)
     assert 13 in _findings(root, capsys, "--no-cache", "--strict")
-
-
-def test_an_index_entry_without_returned_bounds_still_loads() -> None:
-    old = {
-        "name": "pkg.old",
-        "imports": {},
-        "star_imports": [],
-        "functions": {},
-        "classes": {},
-        "fsyncs": {},
-    }
-    assert ModuleFacts.from_json(old).returned_bounds == {}
