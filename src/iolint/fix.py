@@ -15,7 +15,6 @@ import os
 import stat
 import tempfile
 import warnings
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,11 +22,10 @@ from pathlib import Path
 from iolint.diagnostics import Applicability, Diagnostic, Edit, fix_applies
 from iolint.fixes.style import DEFAULT_LINE_LENGTH, join_fitting_brackets
 from iolint.fixes.vetting import (
+    PyflakesMemo,
     apply_tracked,
     gained_findings,
-    gains_pyflakes,
     lines_made_too_long,
-    pyflakes_messages,
 )
 from iolint.model.source import SourceText
 
@@ -164,7 +162,7 @@ def fix_text(
     rejected: list[Diagnostic] = []
     refused: set[tuple[str, str, int, str]] = set()
     diagnostics = list(lint(text) if findings is None else findings)
-    flakes = pyflakes_messages(text)
+    flakes = PyflakesMemo()
 
     source = SourceText(text)
 
@@ -194,7 +192,6 @@ def fix_text(
         new_text, applied, diagnostics = round_result
         fixed.extend(applied)
         text = new_text
-        flakes = pyflakes_messages(text)
     source = SourceText(text)
     remaining = tuple(
         demoted(d) if d.fix is not None and _identity(d, source) in refused else d
@@ -225,7 +222,7 @@ def _vet_round(
     candidates: list[Diagnostic],
     lint: Callable[[str], Sequence[Diagnostic]],
     unsafe: bool,
-    flakes: Counter[tuple[str, str]] | None,
+    flakes: PyflakesMemo,
     refuse: Callable[[Diagnostic], None],
     with_libcst: bool,
 ) -> tuple[str, list[Diagnostic], list[Diagnostic]] | None:
@@ -263,11 +260,11 @@ def _vet_round(
             follows,
         )
         bad = set(blamed)
-        if not bad and gains_pyflakes(flakes, new_text):
+        if not bad and flakes.gains(text, new_text):
             bad = {
                 i
                 for i, d in enumerate(candidates)
-                if gains_pyflakes(flakes, apply_tracked(text, [d.fix.edits])[0])  # type: ignore[union-attr]
+                if flakes.gains(text, apply_tracked(text, [d.fix.edits])[0])  # type: ignore[union-attr]
             } or set(range(len(candidates)))
         if not bad:
             return new_text, candidates, new_diagnostics

@@ -18,7 +18,7 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from iolint.diagnostics import Diagnostic, Edit
 from iolint.model.source import SourceText
@@ -161,8 +161,23 @@ def pyflakes_messages(text: str) -> Counter[tuple[str, str]] | None:
     return Counter((type(m).__name__, repr(m.message_args)) for m in checker.messages)
 
 
-def gains_pyflakes(before: Counter[tuple[str, str]] | None, after_text: str) -> bool:
-    if before is None:
-        return False
-    after = pyflakes_messages(after_text)
-    return after is not None and bool(after - before)
+@dataclass
+class PyflakesMemo:
+    """pyflakes' messages per text, each text checked at most once, and only when a
+    comparison needs it: a fix round compares its fixed text with the one before, the next
+    round starts from that fixed text, and a round that fixes nothing compares nothing."""
+
+    _messages: dict[str, Counter[tuple[str, str]] | None] = field(default_factory=dict)
+
+    def messages(self, text: str) -> Counter[tuple[str, str]] | None:
+        if text not in self._messages:
+            self._messages[text] = pyflakes_messages(text)
+        return self._messages[text]
+
+    def gains(self, before_text: str, after_text: str) -> bool:
+        """``after_text`` has a pyflakes message that ``before_text`` has not."""
+        before = self.messages(before_text)
+        if before is None:
+            return False
+        after = self.messages(after_text)
+        return after is not None and bool(after - before)
