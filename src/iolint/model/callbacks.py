@@ -38,15 +38,16 @@ def _references(
     for a module-level function."""
     found: list[ast.expr] = []
     owner = model.parent(func)
-    for node in ast.walk(model.tree):
-        if method and isinstance(node, ast.Attribute) and node.attr == func.name:
-            if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+    if method:
+        for attr in model.nodes(ast.Attribute):
+            if attr.attr != func.name:
+                continue
+            if not (isinstance(attr.value, ast.Name) and attr.value.id == "self"):
                 return None
-            if any(a is owner for a in model.ancestors(node)):
-                found.append(node)  # ``self.name`` in another class is that class's method
-        elif not method and isinstance(node, ast.Name) and node.id == func.name:
-            found.append(node)
-    return found
+            if any(a is owner for a in model.ancestors(attr)):
+                found.append(attr)  # ``self.name`` in another class is that class's method
+        return found
+    return [name for name in model.nodes(ast.Name) if name.id == func.name]
 
 
 def _passed_argument(model: ModuleModel, ref: ast.expr, position: int) -> ast.expr | None:
