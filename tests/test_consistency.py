@@ -31,7 +31,7 @@ def test_trigger_scan_loses_no_finding(path: Path, monkeypatch: pytest.MonkeyPat
     text = path.read_text()
     rules = _all_rules()
     scanned = engine.lint_text(text, str(path), rules, RuleOptions())
-    monkeypatch.setattr(engine, "triggered", lambda text, rules: list(rules))
+    monkeypatch.setattr(engine, "triggered", lambda text, rules, **_: list(rules))
     forced = engine.lint_text(text, str(path), rules, RuleOptions())
     assert scanned.diagnostics == forced.diagnostics
     assert scanned.internal_errors == forced.internal_errors
@@ -78,6 +78,40 @@ def test_publish_rules_also_need_a_written_file(text: str, wakes: bool) -> None:
     woken = {r.code for r in engine.triggered(text, _all_rules())}
     assert ({"IO302", "IO303"} <= woken) is wakes
     assert ("IO302" in woken) is wakes
+
+
+@pytest.mark.parametrize(
+    ("text", "with_project", "wakes"),
+    [
+        # Without an index, a rename with no temp file made in the module cannot be IO304's.
+        ("os.replace(src, dst)\n", False, False),
+        ('s = s.replace("a", "b")\n', False, False),
+        ("fd, tmp = tempfile.mkstemp()\nos.replace(tmp, dst)\n", False, True),
+        ("with TemporaryDirectory() as d:\n    shutil.move(join(d, 'x'), dst)\n", False, True),
+        ("d = mkdtemp()\nos.rename(join(d, 'x'), dst)\n", False, True),
+        # With one, the temp file may come from a helper in another module, when the module
+        # imports one: the index holds no facts of the standard library.
+        ("from .helpers import make_temp\nos.replace(make_temp().name, dst)\n", True, True),
+        ("import os\nos.replace(src, dst)\n", True, False),
+    ],
+)
+def test_temp_rule_needs_a_temp_word_without_an_index(
+    text: str, with_project: bool, wakes: bool
+) -> None:
+    woken = {r.code for r in engine.triggered(text, _all_rules(), with_project=with_project)}
+    assert ("IO304" in woken) is wakes
+
+
+@pytest.mark.parametrize(
+    ("text", "wakes"),
+    [
+        ("f = open(p, 'w')\nf.write(s)\nf.close()\n", False),
+        ("try:\n    f.close()\nexcept OSError:\n    pass\n", True),
+        ("with suppress(OSError):\n    f.close()\n", True),
+    ],
+)
+def test_close_rule_needs_a_catcher(text: str, wakes: bool) -> None:
+    assert ("IO403" in {r.code for r in engine.triggered(text, _all_rules())}) is wakes
 
 
 def test_alias_import_still_triggers() -> None:

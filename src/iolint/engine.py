@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from iolint.diagnostics import Diagnostic, ParseError
+from iolint.import_scan import imports_project_module
 from iolint.model import ModuleModel
 from iolint.model.index import ProjectFacts
 from iolint.model.source import DecodeError, SourceText, decode_source
@@ -62,13 +63,17 @@ def trigger_test(trigger: str) -> tuple[str, re.Pattern[str] | None]:
     return max(parts, key=len), pattern
 
 
-def triggered(text: str, rules: Sequence[Rule]) -> list[Rule]:
+def triggered(text: str, rules: Sequence[Rule], *, with_project: bool = True) -> list[Rule]:
     """The rules whose triggers occur in ``text`` (a rule without triggers always runs), and
-    one of whose ``also_triggers`` too, if it has any.
+    one of whose ``also_triggers`` too, if it has any; and one of whose
+    ``own_facts_triggers``, if it has any, unless the module can read project facts (it is
+    linted with a project index, ``with_project``, and imports a module outside the standard
+    library).
 
     Each distinct trigger is tested at most once per text, however many rules share it.
     """
     hits: dict[str, bool] = {}
+    reach: list[bool] = []
 
     def hit(trigger: str) -> bool:
         found = hits.get(trigger)
@@ -78,11 +83,21 @@ def triggered(text: str, rules: Sequence[Rule]) -> list[Rule]:
             hits[trigger] = found
         return found
 
+    def reaches_project() -> bool:
+        if not reach:
+            reach.append(with_project and imports_project_module(text))
+        return reach[0]
+
     return [
         r
         for r in rules
         if (not r.triggers or any(hit(t) for t in r.triggers))
         and (not r.also_triggers or any(hit(t) for t in r.also_triggers))
+        and (
+            not r.own_facts_triggers
+            or any(hit(t) for t in r.own_facts_triggers)
+            or reaches_project()
+        )
     ]
 
 
@@ -113,7 +128,7 @@ def lint_text(
     """Lint one module. ``project`` holds the facts of the project modules it imports and
     ``module`` its dotted name (see model/index.py); without them it is linted with its own
     facts only."""
-    active = triggered(text, rules)
+    active = triggered(text, rules, with_project=project is not None)
     if not active:
         return LintResult(path)
     if tree is None:

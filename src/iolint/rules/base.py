@@ -45,7 +45,11 @@ class Rule:
     which a file must contain at least one for the rule to possibly fire: files without any
     trigger of any enabled rule are not parsed at all. ``also_triggers``, when set, is a second
     such list the file must match too (a rename *and* a file written: ``.replace(`` alone is
-    mostly ``str.replace``).
+    mostly ``str.replace``). ``own_facts_triggers``, when set, is one more such list that only
+    applies when the module can read no project facts (no project index, or it imports only
+    standard-library modules): what the rule looks for must then be spelled in the file itself
+    (IO304's temp file may come from a project helper in another module, which only the index
+    can show).
     """
 
     code: ClassVar[str]
@@ -56,6 +60,7 @@ class Rule:
     default_enabled: ClassVar[bool] = True
     triggers: ClassVar[tuple[str, ...]] = ()
     also_triggers: ClassVar[tuple[str, ...]] = ()
+    own_facts_triggers: ClassVar[tuple[str, ...]] = ()
 
     def check(self, ctx: RuleContext) -> Iterable[Diagnostic]:
         raise NotImplementedError

@@ -498,6 +498,11 @@ class TempFileOtherDirectory(Rule):
     fix_applicability = Applicability.SAFE
     # A publish too: the temp file may come from a helper in another module.
     triggers = ("mkstemp", "NamedTemporaryFile", "mktemp", *PUBLISH_TRIGGERS)
+    # Every temp file it knows is made by one of these (TemporaryDirectory, NamedTemporaryFile,
+    # mkdtemp...), in this module unless an imported project helper made it: a module that
+    # names none of them and can read no project facts has nothing to report (``.replace(``
+    # alone is mostly a string's).
+    own_facts_triggers = ("mkstemp", "mktemp", "mkdtemp", "Temporary")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model

@@ -185,6 +185,9 @@ class CloseErrorSwallowed(Rule):
     summary = "The error of closing a written file is swallowed, hiding write failures."
     fix_applicability = Applicability.DISPLAY_ONLY
     triggers = ("close(",)
+    # It reports an ``except`` handler or a ``suppress(...)`` in the closing function: a file
+    # with neither cannot swallow the error.
+    also_triggers = ("except", "suppress")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
