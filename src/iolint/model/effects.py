@@ -173,8 +173,18 @@ def written_parameter(model: ModuleModel, func: ast.AST) -> int | None:
     return memo[func]
 
 
+def _opening_scopes(model: ModuleModel) -> frozenset[ast.AST]:
+    """The functions (and other scopes) with a call spelled like one :func:`_opened_for_writing`
+    knows: every opener is ``open`` (builtin, ``io``, ``codecs``, ``os``, ``Path.open``),
+    ``write_text`` or ``write_bytes``. A function outside this set opens nothing for writing
+    and need not be walked (helpers are asked about for every call they receive)."""
+    return frozenset(
+        model.scope_of(c).node for c in model.calls_named("open", "write_text", "write_bytes")
+    )
+
+
 def _written_parameter(model: ModuleModel, func: ast.AST) -> int | None:
-    if not isinstance(func, _DEFS):
+    if not isinstance(func, _DEFS) or func not in model.fact(_opening_scopes):
         return None
     params = _params(func)
     for node in walk_local(func.body):
