@@ -15,12 +15,12 @@ often has one about *its own* work::
         raise
 
 There "best effort" is about the removal of the temp file; the save itself fails loudly. Such
-a block is **cleanup**: a ``finally`` block, or a handler that re-raises or removes or closes
+a block is **cleanup**: a handler that re-raises, or a ``finally`` block that removes or closes
 files. Its comment lines are no evidence about a write or publish outside it.
 
 A block that holds the write or publish being judged, or an fsync, stays evidence
 (``except OSError:  # best effort: no fsync on this file system``), and so does a handler that
-swallows the failure without cleaning up (``except OSError: pass  # best effort``): that one
+swallows the failure, cleanup or not (``except OSError: pass  # saving is best effort``): it
 says the whole save may fail, and with it the file may be lost.
 """
 
@@ -49,7 +49,9 @@ def cleanup_comment_lines(model: ModuleModel, fn: ast.AST, at: ast.AST) -> froze
         for first, last, body, always in _blocks(node):
             if _holds(body, at) or _syncs(model, body):
                 continue
-            if always or _raises(body) or _cleans_up(body):
+            # A ``finally`` block runs on success too: cleanup when it removes or closes.
+            cleanup = _cleans_up(body) if always else _raises(body)
+            if cleanup:
                 out.update(range(first, last + 1))
     return frozenset(out)
 
