@@ -97,6 +97,67 @@ def test_reader_that_rebuilds_makes_a_cache() -> None:
     assert intent_of(strict_reader, call, call.args[0]).against is None
 
 
+def test_fsynced_publish_outweighs_a_tolerant_reader() -> None:
+    """``synced``: the save fsyncs what it publishes, so a reader that falls back is a safety
+    net; a cache by name, or a pid file, stays evidence against."""
+    source = """
+        import json, os
+
+        class Totals:
+            def load(self):
+                try:
+                    with open(self.path) as f:
+                        return json.load(f)
+                except ValueError:
+                    return {}
+
+            def save(self, tmp):
+                os.replace(tmp, self.path)
+    """
+    model = _model(source)
+    call = _call(model, "replace")
+    assert "rebuilds" in (intent_of(model, call, call.args[1]).against or "")
+    assert intent_of(model, call, call.args[1], synced=True).against is None
+    named = _model(source.replace("self.path", "self.cache_path"))
+    call = _call(named, "replace")
+    assert "cache" in (intent_of(named, call, call.args[1], synced=True).against or "")
+
+
+_CLEANUP_SAVE = """
+    import os
+
+    def save(path, data):
+        tmp = path + ".tmp"
+        try:
+            with open(tmp, "w") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except OSError:
+            # best-effort removal of the temp file
+            os.unlink(tmp)
+            raise
+"""
+
+
+def test_cleanup_comment_is_not_about_the_write() -> None:
+    model = _model(_CLEANUP_SAVE)
+    call = _call(model, "replace")
+    assert intent_of(model, call, call.args[1]).against is None
+    # Swallowing the failure makes the save itself best effort: the comment counts again.
+    lenient = _model(_CLEANUP_SAVE.replace("            raise\n", ""))
+    call = _call(lenient, "replace")
+    assert "comment" in (intent_of(lenient, call, call.args[1]).against or "")
+    # So does the same comment on the publish itself.
+    on_write = _model(
+        _CLEANUP_SAVE.replace(
+            "            os.replace(tmp, path)",
+            "            # best-effort: no fsync\n            os.replace(tmp, path)",
+        )
+    )
+    call = _call(on_write, "replace")
+    assert "comment" in (intent_of(on_write, call, call.args[1]).against or "")
+
+
 def test_test_module_by_path_or_import() -> None:
     snippet = "def f(p):\n    open(p, 'w')\n"
     assert _intent_of_write(snippet, "tests/helpers.py").against == "test code"

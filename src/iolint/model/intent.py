@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from iolint.model.cleanup_comments import cleanup_comment_lines
 from iolint.model.fsync import is_fsync_call
 from iolint.model.kinds import call_arg, literal_str
 from iolint.model.module import ModuleModel
@@ -516,8 +517,9 @@ def _function_of(
     return None
 
 
-def _comments(model: ModuleModel, fn: ast.AST) -> str:
-    """The comment text of the function (and the lines right above it)."""
+def _comments(model: ModuleModel, fn: ast.AST, skip: frozenset[int] = frozenset()) -> str:
+    """The comment text of the function (and the lines right above it), but for the lines in
+    ``skip``."""
     first = getattr(fn, "lineno", 1)
     decorators = getattr(fn, "decorator_list", [])
     if decorators:
@@ -525,6 +527,8 @@ def _comments(model: ModuleModel, fn: ast.AST) -> str:
     last = getattr(fn, "end_lineno", first) or first
     parts = []
     for n in range(max(1, first - 3), last + 1):
+        if n in skip:
+            continue
         line = model.source.line(n)
         if "#" in line:
             parts.append(line.split("#", 1)[1])
@@ -581,11 +585,15 @@ def intent_of(
     at: ast.AST,
     target: ast.expr | None,
     exclude: frozenset[str] = frozenset(),
+    synced: bool = False,
 ) -> Intent:
     """The durability intent of writing ``target`` at ``at`` (a call in some function).
 
     ``exclude`` lists spellings that are not evidence about the target (the temp name a
-    publish renames from: its ``tmp`` says nothing about the destination).
+    publish renames from: its ``tmp`` says nothing about the destination). ``synced``: the
+    function fsyncs the data it publishes at ``at``, so its author wants the file to survive
+    a crash; a reader that falls back when the file is unreadable is then a safety net, not a
+    sign that losing the file is fine.
     """
     mod = model.fact(module_intent)
     fn = _function_of(model, at)
@@ -598,7 +606,11 @@ def intent_of(
         return Intent("test code", None)
     if fn is not None and (fn.name.startswith("test") or (cls and cls.name.startswith("Test"))):
         return Intent("test code", None)
-    if fn is not None and _DELIBERATE_COMMENT.search(_comments(model, fn)):
+    # Only comments that can be about this write: not those of a handler or ``finally``
+    # block that cleans up after a failed save (``model/cleanup_comments.py``).
+    if fn is not None and _DELIBERATE_COMMENT.search(
+        _comments(model, fn, cleanup_comment_lines(model, fn, at))
+    ):
         return Intent("a comment says the file need not be durable", None)
     owner = cls if cls is not None else model.tree
     if owner in mod.durable_switches and fn is not None and not _function_fsyncs(model, fn):
@@ -622,7 +634,7 @@ def intent_of(
     if precious is not None:
         return Intent(None, precious)
 
-    against = _against(model, mod, fn, context, found, target)
+    against = _against(model, mod, fn, context, found, target, synced)
     if against is not None:
         return Intent(against, None)
     weak = words & _WEAK_PRECIOUS
@@ -659,6 +671,7 @@ def _against(
     context: set[str],
     found: _Gathered,
     target: ast.expr | None,
+    synced: bool = False,
 ) -> str | None:
     """The first kind of evidence that losing the target would not hurt, or None."""
     low = [lit.lower() for lit in found.literals]
@@ -677,7 +690,7 @@ def _against(
         return "a cache"
     if words & _BYTECODE_WORDS:
         return "a cache (compiled bytecode)"
-    if "cache" in mod.path_words or found.keys & mod.rebuilt_reads:
+    if "cache" in mod.path_words or (found.keys & mod.rebuilt_reads and not synced):
         return "a cache (its reader rebuilds it when unreadable)"
     if words & _PID_WORDS or any(lit.endswith(".pid") for lit in low):
         return "a pid file"

@@ -100,11 +100,16 @@ def _dumps_state(ctx: RuleContext, fn: FunctionFacts) -> bool:
 
 
 def _not_worth_it(
-    ctx: RuleContext, at: ast.AST, target: ast.expr | None, *scratch: ast.expr
+    ctx: RuleContext,
+    at: ast.AST,
+    target: ast.expr | None,
+    *scratch: ast.expr,
+    synced: bool = False,
 ) -> bool:
     """Losing or tearing ``target`` would not hurt (a cache, a temp directory, test code...,
     see :mod:`iolint.model.intent`): silent unless strict. ``scratch`` are the temp names the
-    data came from, which say nothing about the target."""
+    data came from, which say nothing about the target; ``synced``: the function fsyncs that
+    data before publishing it."""
     exclude: set[str] = set()
     own = set() if target is None else {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
     inside = set() if target is None else {ast.unparse(n) for n in ast.walk(target)}
@@ -114,7 +119,8 @@ def _not_worth_it(
         # ``tmp[:-4]`` is derived from the temp name: its ``tmp`` says nothing; ``final`` in
         # ``final + ".part"`` is the target's own name and stays evidence.
         exclude |= names if ast.unparse(expr) in inside else names - own
-    return intent_of(ctx.model, at, target, frozenset(exclude)).silent(ctx.options.strict)
+    intent = intent_of(ctx.model, at, target, frozenset(exclude), synced)
+    return intent.silent(ctx.options.strict)
 
 
 def _file_not_worth_it(ctx: RuleContext, fn: FunctionFacts, file: WrittenFile) -> bool:
@@ -456,7 +462,7 @@ class PublishWithoutDirFsync(Rule):
                 if (
                     _callers_not_worth_it(ctx, fn, p)
                     if for_callers
-                    else _not_worth_it(ctx, p.call, p.target, p.source)
+                    else _not_worth_it(ctx, p.call, p.target, p.source, synced=True)
                 ):
                     continue
                 if not once.first(p.target, p.call):
