@@ -14,7 +14,6 @@ from iolint.import_scan import imports_project_module
         ("import os\nimport os.path as osp, shutil\n", False),
         ("from __future__ import annotations\nfrom collections import abc\n", False),
         ("if TYPE_CHECKING:\n    from typing import Any\n", False),
-        ("import os; import sys\n", False),
         # A relative import names a project module; so does any non-stdlib name.
         ("from . import helpers\n", True),
         ("from .store import save\n", True),
@@ -22,7 +21,10 @@ from iolint.import_scan import imports_project_module
         ("import os, requests\n", True),
         ("def f():\n    from mypkg import tmp\n", True),
         ("import os; import mypkg\n", True),
+        ("x = 1; import mypkg\n", True),
+        ("try: import ujson as json\nexcept ImportError: import json\n", True),
         # What the scan cannot read counts as "it may".
+        ("import os; import sys\n", True),
         ("import os, \\\n    mypkg\n", True),
         ('"""Usage:\nimport the data, then save it.\n"""\n', True),
     ],

@@ -19,26 +19,38 @@ from iolint.stdlib_names import stdlib_modules
 
 _STDLIB = stdlib_modules()
 
-# ``import a.b as c, d`` and ``from a.b import ...`` at the start of a (possibly indented)
-# line, or after a ``;``.
-_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from[ \t]+(\S+)[ \t]+import\b|import[ \t]+([^#;\n]*))", re.M)
+# ``import a.b as c, d`` / ``from a.b import ...`` as a line's first statement, with the rest
+# of the line kept to see a ``;`` that may hide a second statement.
+_IMPORT = re.compile(r"[ \t]*(?:from[ \t]+(\S+)[ \t]+import\b|import[ \t]+)(.*)")
+# An import after ``;`` or ``:`` (``try: import ujson as json``) is not at a line's start.
+_INLINE_IMPORT = re.compile(r"[;:][ \t]*(?:from|import)[ \t]")
 _NAME = re.compile(r"[ \t]*([A-Za-z_][\w.]*)(?:[ \t]+as[ \t]+\w+)?[ \t]*$")
 
 
 def imports_project_module(text: str) -> bool:
     """The text may import a module that is not in the standard library."""
-    if "import" not in text:
-        return False
-    for match in _IMPORT.finditer(text):
-        source, names = match.group(1), match.group(2)
-        if source is not None:
-            if source.startswith(".") or source.split(".", 1)[0] not in _STDLIB:
-                return True
-            continue
-        if names.rstrip().endswith("\\"):
-            return True  # continued on the next line: not read here
-        for part in names.split(","):
-            found = _NAME.match(part)
-            if found is None or found.group(1).split(".", 1)[0] not in _STDLIB:
-                return True
+    at = text.find("import")
+    while at != -1:  # only the lines that hold the word, each once
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = len(text) if end == -1 else end
+        if _line_may_import_project(text[start:end]):
+            return True
+        at = text.find("import", end)
+    return False
+
+
+def _line_may_import_project(line: str) -> bool:
+    match = _IMPORT.match(line)
+    if match is None:
+        return _INLINE_IMPORT.search(line) is not None  # not read here
+    source, rest = match.group(1), match.group(2)
+    if ";" in rest or rest.rstrip().endswith("\\"):
+        return True  # another statement, or a continuation line: not read here
+    if source is not None:
+        return source.startswith(".") or source.split(".", 1)[0] not in _STDLIB
+    for part in rest.split("#", 1)[0].split(","):
+        found = _NAME.match(part)
+        if found is None or found.group(1).split(".", 1)[0] not in _STDLIB:
+            return True
     return False
