@@ -12,6 +12,7 @@ import pytest
 import iolint.engine as engine
 from iolint.cli import main
 from iolint.flake8_plugin import Flake8Plugin
+from iolint.import_scan import imports_project_module
 from iolint.registry import all_rules
 from iolint.rules.base import RuleOptions
 
@@ -112,6 +113,39 @@ def test_temp_rule_needs_a_temp_word_without_an_index(
 )
 def test_close_rule_needs_a_catcher(text: str, wakes: bool) -> None:
     assert ("IO403" in {r.code for r in engine.triggered(text, _all_rules())}) is wakes
+
+
+def _naive_hit(trigger: str, text: str) -> bool:
+    word, pattern = engine.trigger_test(trigger)
+    return word in text and (pattern is None or pattern.search(text) is not None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *(p.read_text() for p in FIXTURE_FILES),
+        "os.pwrite(fd, b, 0)\n",
+        "sock.sendmsg([b])\nos.fsync(fd)\n",
+        "f = tempfile.NamedTemporaryFile()\n",
+    ],
+    ids=lambda t: t.splitlines()[0][:40] if t else "",
+)
+def test_skipping_scans_of_longer_words_changes_nothing(text: str) -> None:
+    """The scan skips a word when a shorter trigger word inside it is absent; the rules it
+    wakes are those a test of every trigger would wake."""
+    rules = _all_rules()
+    expected = [
+        r.code
+        for r in rules
+        if (not r.triggers or any(_naive_hit(t, text) for t in r.triggers))
+        and (not r.also_triggers or any(_naive_hit(t, text) for t in r.also_triggers))
+        and (
+            not r.own_facts_triggers
+            or any(_naive_hit(t, text) for t in r.own_facts_triggers)
+            or imports_project_module(text)
+        )
+    ]
+    assert [r.code for r in engine.triggered(text, rules)] == expected
 
 
 def test_alias_import_still_triggers() -> None:

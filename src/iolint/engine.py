@@ -63,6 +63,22 @@ def trigger_test(trigger: str) -> tuple[str, re.Pattern[str] | None]:
     return max(parts, key=len), pattern
 
 
+@cache
+def _all_triggers(rule_types: tuple[type[Rule], ...]) -> frozenset[str]:
+    return frozenset(
+        t for r in rule_types for t in (*r.triggers, *r.also_triggers, *r.own_facts_triggers)
+    )
+
+
+@cache
+def _words_inside(triggers: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """For each trigger's word, the shorter trigger words it contains (``pwritev``: ``write``,
+    ``pwrite``, ``writev``): if one of them is absent from a text, so is the word."""
+    words = {trigger_test(t)[0] for t in triggers}
+    inside = {w: tuple(sorted(v for v in words if v != w and v in w)) for w in words}
+    return {w: v for w, v in inside.items() if v}
+
+
 def triggered(text: str, rules: Sequence[Rule], *, with_project: bool = True) -> list[Rule]:
     """The rules whose triggers occur in ``text`` (a rule without triggers always runs), and
     one of whose ``also_triggers`` too, if it has any; and one of whose
@@ -73,13 +89,24 @@ def triggered(text: str, rules: Sequence[Rule], *, with_project: bool = True) ->
     Each distinct trigger is tested at most once per text, however many rules share it.
     """
     hits: dict[str, bool] = {}
+    has: dict[str, bool] = {}
     reach: list[bool] = []
+    inside = _words_inside(_all_triggers(tuple(type(r) for r in rules)))
+
+    def occurs(word: str) -> bool:
+        # A substring scan of the whole text, the cost of the scan: skipped when a shorter
+        # trigger word inside this one is already known to be absent (``write``/``pwrite``).
+        found = has.get(word)
+        if found is None:
+            found = all(has.get(w, True) for w in inside.get(word, ())) and word in text
+            has[word] = found
+        return found
 
     def hit(trigger: str) -> bool:
         found = hits.get(trigger)
         if found is None:
             word, pattern = trigger_test(trigger)
-            found = word in text and (pattern is None or pattern.search(text) is not None)
+            found = occurs(word) and (pattern is None or pattern.search(text) is not None)
             hits[trigger] = found
         return found
 
