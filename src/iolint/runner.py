@@ -159,14 +159,19 @@ class ProjectContext:
         )
 
 
-def project_context(path: Path | None, cache: ResultCache | None) -> ProjectContext:
+def project_context(
+    path: Path | None, cache: ResultCache | None, *, resolved: bool = False
+) -> ProjectContext:
     """The project of ``path``: the closest directory above it with a ``pyproject.toml``,
     ``setup.cfg``, ``setup.py`` or VCS directory; its index is cached beside the result
-    cache. A file outside any project (or stdin) is linted with its own facts only."""
+    cache. A file outside any project (or stdin) is linted with its own facts only.
+    ``resolved``: the caller already resolved ``path`` (it is resolved once, not twice)."""
     if path is None:
         return ProjectContext()
-    name, is_package = module_name(path)
-    root = find_root(path)
+    if not resolved:
+        path = path.resolve()
+    name, is_package = module_name(path, resolved=True)
+    root = find_root(path, resolved=True)
     if root is None:
         return ProjectContext(None, name, is_package)
     index_dir = cache.directory / INDEX_DIR_NAME if cache is not None else None

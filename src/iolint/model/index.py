@@ -373,10 +373,12 @@ def _test_module(name: str) -> bool:
     )
 
 
-def module_name(path: Path) -> tuple[str, bool]:
+def module_name(path: Path, *, resolved: bool = False) -> tuple[str, bool]:
     """The dotted module name of ``path`` and whether it is a package ``__init__``: the
-    path from the first directory above it that is not a package (has no ``__init__.py``)."""
-    path = path.resolve()
+    path from the first directory above it that is not a package (has no ``__init__.py``).
+    ``resolved``: the caller already resolved ``path``."""
+    if not resolved:
+        path = path.resolve()
     is_package = path.name == "__init__.py"
     parts = [] if is_package else [path.stem]
     directory = path.parent
@@ -546,10 +548,11 @@ def _root_of_directory(directory: Path) -> Path | None:
     return None
 
 
-def find_root(path: Path) -> Path | None:
+def find_root(path: Path, *, resolved: bool = False) -> Path | None:
     """The project root of ``path``: the closest directory above it holding a
-    ``pyproject.toml``, a ``setup.cfg``, a ``setup.py`` or a VCS directory."""
-    return _root_of_directory(path.resolve().parent)
+    ``pyproject.toml``, a ``setup.cfg``, a ``setup.py`` or a VCS directory. ``resolved``: the
+    caller already resolved ``path``."""
+    return _root_of_directory((path if resolved else path.resolve()).parent)
 
 
 @lru_cache(maxsize=16)
