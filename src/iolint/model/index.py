@@ -304,16 +304,16 @@ class ProjectFacts:
         ``exclude`` (the asking module, which reads its own calls), lazily: a caller that
         stops at the first disagreeing site derives no more modules. None when the project's
         modules cannot be listed (no index, or too many files to read them all)."""
-        short = class_qualname.rsplit(".", 1)[-1]
-        names = self._mentioning(short)
-        if names is None:
+        if self.index is not None and self.index.module_names() is None:
             return None
-        return self._sites(class_qualname, short, names, exclude)
+        return self._sites(class_qualname, exclude)
 
-    def _sites(
-        self, class_qualname: str, short: str, names: tuple[str, ...], exclude: str
-    ) -> Iterator[CallFact]:
-        for name in names:
+    def _sites(self, class_qualname: str, exclude: str) -> Iterator[CallFact]:
+        # The callers are looked up (every module's text read once) only when a caller of
+        # this iterator gets past the asking module's own sites: one of those that passes
+        # another kind, or nothing, answers the question.
+        short = class_qualname.rsplit(".", 1)[-1]
+        for name in self._mentioning(short) or ():
             if name == exclude or _test_module(name):
                 continue  # tests build objects with fakes: production callers decide
             module = self._module(name)
