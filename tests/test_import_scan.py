@@ -31,3 +31,16 @@ from iolint.import_scan import imports_project_module
 )
 def test_imports_project_module(text: str, reaches: bool) -> None:
     assert imports_project_module(text) is reaches
+
+
+@pytest.mark.parametrize(
+    ("module", "reaches"),
+    [
+        (None, True),
+        ("mypkg.store", True),
+        # A relative import inside a package named like a standard-library one stays in it.
+        ("email.parser", False),
+    ],
+)
+def test_relative_imports_stay_in_their_package(module: str | None, reaches: bool) -> None:
+    assert imports_project_module("from .feedparser import FeedParser\n", module) is reaches

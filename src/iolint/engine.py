@@ -79,7 +79,9 @@ def _words_inside(triggers: frozenset[str]) -> dict[str, tuple[str, ...]]:
     return {w: v for w, v in inside.items() if v}
 
 
-def triggered(text: str, rules: Sequence[Rule], *, with_project: bool = True) -> list[Rule]:
+def triggered(
+    text: str, rules: Sequence[Rule], *, with_project: bool = True, module: str | None = None
+) -> list[Rule]:
     """The rules whose triggers occur in ``text`` (a rule without triggers always runs), and
     one of whose ``also_triggers`` too, if it has any; and one of whose
     ``own_facts_triggers``, if it has any, unless the module can read project facts (it is
@@ -112,7 +114,7 @@ def triggered(text: str, rules: Sequence[Rule], *, with_project: bool = True) ->
 
     def reaches_project() -> bool:
         if not reach:
-            reach.append(with_project and imports_project_module(text))
+            reach.append(with_project and imports_project_module(text, module))
         return reach[0]
 
     return [
@@ -155,7 +157,7 @@ def lint_text(
     """Lint one module. ``project`` holds the facts of the project modules it imports and
     ``module`` its dotted name (see model/index.py); without them it is linted with its own
     facts only."""
-    active = triggered(text, rules, with_project=project is not None)
+    active = triggered(text, rules, with_project=project is not None, module=module)
     if not active:
         return LintResult(path)
     if tree is None:

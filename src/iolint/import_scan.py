@@ -27,20 +27,24 @@ _INLINE_IMPORT = re.compile(r"[;:][ \t]*(?:from|import)[ \t]")
 _NAME = re.compile(r"[ \t]*([A-Za-z_][\w.]*)(?:[ \t]+as[ \t]+\w+)?[ \t]*$")
 
 
-def imports_project_module(text: str) -> bool:
-    """The text may import a module that is not in the standard library."""
+def imports_project_module(text: str, module: str | None = None) -> bool:
+    """The text may import a module that is not in the standard library. ``module`` is the
+    dotted name of the module the text is: its relative imports stay in its own package, so
+    they name standard-library modules when that package has a standard-library name (as
+    when the standard library itself is linted), and project modules otherwise."""
+    in_stdlib_package = module is not None and module.split(".", 1)[0] in _STDLIB
     at = text.find("import")
     while at != -1:  # only the lines that hold the word, each once
         start = text.rfind("\n", 0, at) + 1
         end = text.find("\n", at)
         end = len(text) if end == -1 else end
-        if _line_may_import_project(text[start:end]):
+        if _line_may_import_project(text[start:end], in_stdlib_package):
             return True
         at = text.find("import", end)
     return False
 
 
-def _line_may_import_project(line: str) -> bool:
+def _line_may_import_project(line: str, in_stdlib_package: bool) -> bool:
     match = _IMPORT.match(line)
     if match is None:
         return _INLINE_IMPORT.search(line) is not None  # not read here
@@ -48,7 +52,9 @@ def _line_may_import_project(line: str) -> bool:
     if ";" in rest or rest.rstrip().endswith("\\"):
         return True  # another statement, or a continuation line: not read here
     if source is not None:
-        return source.startswith(".") or source.split(".", 1)[0] not in _STDLIB
+        if source.startswith("."):
+            return not in_stdlib_package
+        return source.split(".", 1)[0] not in _STDLIB
     for part in rest.split("#", 1)[0].split(","):
         found = _NAME.match(part)
         if found is None or found.group(1).split(".", 1)[0] not in _STDLIB:
