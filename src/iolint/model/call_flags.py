@@ -62,6 +62,5 @@ def dontwait_call(model: ModuleModel, call: ast.Call) -> bool:
         return False
     bindings = model.bindings_of(flags.id, flags) or []
     return bool(bindings) and all(
-        b.kind == "assign" and b.value is not None and _sets_flag(model, b.value)
-        for b in bindings
+        b.kind == "assign" and b.value is not None and _sets_flag(model, b.value) for b in bindings
     )
