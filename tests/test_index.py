@@ -160,6 +160,52 @@ def test_datagram_mixin_stays_silent(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert not [f for f in found if f[0] == "client.py"]
 
 
+DECLARED_MIXIN = """\
+import socket
+
+
+class SocketMixin:
+    def __init__(self):
+        self._socket: socket.socket
+
+    def connect(self, address):
+        self._socket = socket.create_connection(address)
+
+    def open_probe(self, address):
+        return socket.create_connection(address)
+"""
+
+DECLARED_ONLY_MIXIN = """\
+import socket
+from typing import Any
+
+
+class SocketMixin:
+    def __init__(self, transport: Any):
+        self._socket: Any
+
+    def open_probe(self, address):
+        return socket.create_connection(address)
+"""
+
+
+def test_a_bare_declaration_in_a_mixin_leaves_the_kind_to_its_assignments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _package(tmp_path, {"pkg/connection.py": DECLARED_MIXIN, "pkg/client.py": CLIENT})
+    found = _findings(root, capsys, "--no-cache")
+    assert ("client.py", 6, "IO102") in found  # assigned in connect(), declared in __init__
+
+
+def test_a_declaration_never_assigned_stays_unknown_across_modules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _package(tmp_path, {"pkg/connection.py": DECLARED_ONLY_MIXIN, "pkg/client.py": CLIENT})
+    found = _findings(root, capsys, "--no-cache")
+    assert ("client.py", 6, "IO102") not in found
+    assert ("client.py", 10, "IO102") in found  # the rest of the mixin still counts
+
+
 def test_helper_module_returning_sockets_and_raw_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

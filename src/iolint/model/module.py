@@ -406,6 +406,7 @@ class ModuleModel:
             bindings = self.bindings_of(expr.id, expr)
             if not bindings:
                 return None
+            bindings = _bound(bindings)
             dominating = self._dominating_binding(expr, bindings)
             if dominating is not None:
                 return self._binding_kind(dominating, seen)
@@ -972,12 +973,30 @@ def _bodies_holding(node: ast.AST, child: ast.AST) -> list[list[ast.stmt]]:
 
 def _informative(bindings: list[Binding]) -> list[Binding]:
     """Drop ``x = None`` placeholders: ``self.sock = None`` in ``__init__`` and the real socket
-    assigned in ``connect()`` describe one socket attribute."""
-    return [
-        b
-        for b in bindings
-        if not (b.kind == "assign" and isinstance(b.value, ast.Constant) and b.value.value is None)
-    ]
+    assigned in ``connect()`` describe one socket attribute. Bare declarations go too
+    (``self.sock: socket.socket`` with no value) when the name is bound elsewhere: they bind
+    nothing, and the assignments say what the object is."""
+    return _bound(
+        [
+            b
+            for b in bindings
+            if not (
+                b.kind == "assign" and isinstance(b.value, ast.Constant) and b.value.value is None
+            )
+        ]
+    )
+
+
+def _bare_declaration(binding: Binding) -> bool:
+    """``x: T`` or ``self.x: T`` without a value: an annotation that binds nothing."""
+    return isinstance(binding.node, ast.AnnAssign) and binding.node.value is None
+
+
+def _bound(bindings: list[Binding]) -> list[Binding]:
+    """``bindings`` without bare declarations, unless declarations are all there is (a
+    class-level ``sock: socket.socket`` field filled by a dataclass constructor)."""
+    bound = [b for b in bindings if not _bare_declaration(b)]
+    return bound or bindings
 
 
 def _end_key(node: ast.AST) -> tuple[int, int]:

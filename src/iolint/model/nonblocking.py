@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from iolint.model.fd_aliases import aliased_descriptor
 from iolint.model.handlers import covering_handlers, handler_info
 from iolint.model.io_calls import method_name, receiver_of
 from iolint.model.kinds import call_arg, literal_int
@@ -380,6 +381,10 @@ class NonblockingFacts:
             _, via_fileno = _unwrap(model, target)
             key = key_of(model, target)
             self._add(key, Event(call, state, func, via_fileno))
+            alias = aliased_descriptor(model, target, call)
+            if alias is not None:
+                # ``fd = self.proc.stdout.fileno()``, then ``fcntl(fd, F_SETFL, ...)``.
+                self._add(key_of(model, alias), Event(call, state, func, True))
             for held in _stored_into_containers(model, key, call):
                 # ``sock.setblocking(False)`` then ``self.socks[k] = sock``: every value of
                 # that container has the state, as for pipes kept in ``self._procs[k]``.
@@ -558,7 +563,7 @@ class NonblockingFacts:
             name = node.func.id
         if name is None:
             return False
-        if name == "poll" and _returncode_test(model, node):
+        if name == "poll" and (_returncode_test(model, node) or _popen_poll(model, node)):
             return False  # ``proc.poll() is None``: a subprocess's exit status, no wait
         if name in (_READINESS_METHODS if readiness else _WAIT_METHODS):
             return True
@@ -841,6 +846,13 @@ def _returncode_test(model: ModuleModel, call: ast.Call) -> bool:
             for c in [parent.left, *parent.comparators]
         )
     )
+
+
+def _popen_poll(model: ModuleModel, call: ast.Call) -> bool:
+    """``proc.poll()`` on a ``subprocess.Popen`` (every binding of ``proc`` agrees): it returns
+    the exit status or None at once and waits for nothing, however its result is tested."""
+    receiver = receiver_of(call)
+    return receiver is not None and constructor_of(model, receiver) == "subprocess.Popen"
 
 
 def tests_liveness(model: ModuleModel, stmts: list[ast.stmt]) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from iolint.model import ModuleModel
+from iolint.model.call_flags import dontwait_call
 from iolint.model.consequence import expects_exception, in_test_code, parting_notice
 from iolint.model.handlers import covering_handlers
 from iolint.model.io_calls import method_name, receiver_of
@@ -142,7 +143,7 @@ class BlockingIOErrorUnhandled(Rule):
     name = "blocking-io-error-unhandled"
     summary = "I/O on a non-blocking descriptor with no handler for BlockingIOError."
     fix_applicability = Applicability.DISPLAY_ONLY
-    triggers = NONBLOCKING_TRIGGERS
+    triggers = (*NONBLOCKING_TRIGGERS, "MSG_DONTWAIT")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -154,7 +155,13 @@ class BlockingIOErrorUnhandled(Rule):
             label, target, what = found
             if _empty_transfer(model, call) or expects_exception(model, call):
                 continue  # nothing to wait for, or a test that wants it to raise
-            if not facts.is_nonblocking(target, call) or facts.is_registered(target):
+            # ``sock.recv(n, MSG_DONTWAIT)`` is non-blocking whatever the socket's state.
+            subject = f"`{label}` on a non-blocking {what}"
+            if what == "socket" and dontwait_call(model, call):
+                subject = f"`{label}` with MSG_DONTWAIT"
+            elif not facts.is_nonblocking(target, call):
+                continue
+            if facts.is_registered(target):
                 continue
             func = model.enclosing_function(call)
             if facts.readiness_driven(func) or _caught_here(model, call, "BlockingIOError"):
@@ -166,7 +173,7 @@ class BlockingIOErrorUnhandled(Rule):
             if not ctx.options.strict and parting_notice(model, call):
                 continue  # a few bytes to the peer on a path that raises anyway
             message = (
-                f"`{label}` on a non-blocking {what} raises BlockingIOError when {_when(label)}, "
+                f"{subject} raises BlockingIOError when {_when(label)}, "
                 "and nothing here catches it, so the program crashes; catch BlockingIOError and "
                 "wait for readiness (`selectors`) before retrying"
             )
