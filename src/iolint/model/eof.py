@@ -20,8 +20,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Callable
 
+from iolint.model.derived_names import derived_names
 from iolint.model.io_calls import ReadCall
 from iolint.model.module import ModuleModel
+from iolint.model.regex_eof import match_method, match_on, regex_match_call
 from iolint.model.scopes import walk_local
 
 # Handlers that never run because of EOF: catching them is not a way out at EOF.
@@ -110,6 +112,10 @@ class _LoopFacts:
     # Targets of ``for`` loops inside the read loop, with what they iterate over: over a
     # collection that an empty read leaves alone they take the same values on every pass.
     for_targets: dict[str, ast.expr] = field(default_factory=dict)
+    # Names bound once per pass from what was read (``m = re.match(HEADER, line)``): at EOF
+    # every pass binds them to the same value, computed from their expression.
+    derived: dict[str, ast.expr] = field(default_factory=dict)
+    _deriving: set[str] = field(default_factory=set)
 
 
 def _walk_loop(loop: ast.While) -> list[ast.AST]:
@@ -251,6 +257,7 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
         changed.discard(name)
     facts.static_names = accumulators - changed
     facts.varying_names = changed
+    facts.derived = derived_names(facts.model, facts.loop, facts.read.call, name, nodes)
 
 
 def _advances_by_read(node: ast.AST, is_read_value: Callable[[ast.AST | None], bool]) -> bool:
@@ -290,6 +297,12 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
             if over.kind == "static" or (over.kind == "known" and not over.data):
                 return _STATIC
             return _UNKNOWN
+        if expr.id in facts.derived and expr.id not in facts._deriving:
+            facts._deriving.add(expr.id)
+            try:
+                return _eval(facts, facts.derived[expr.id])
+            finally:
+                facts._deriving.discard(expr.id)
         if expr.id in facts.varying_names:
             return _UNKNOWN
         return _STATIC if _loop_invariant_local(model, expr) else _UNKNOWN
@@ -452,6 +465,14 @@ def _eval_boolop(facts: _LoopFacts, expr: ast.BoolOp) -> _Val:
 
 def _eval_call(facts: _LoopFacts, expr: ast.Call) -> _Val:
     func = expr.func
+    regex = regex_match_call(facts.model, expr)
+    if regex is not None:
+        pattern, subject_expr = regex
+        subject = _eval(facts, subject_expr)
+        if subject.kind != "known":
+            return subject
+        computed, result = match_on(pattern, match_method(facts.model, expr), subject.value)
+        return _Val("known", result, subject.data) if computed else _UNKNOWN
     if (
         isinstance(func, ast.Name)
         and func.id in ("len", "bool")
@@ -628,8 +649,12 @@ def _accepted_in_loop(model: ModuleModel, read: ReadCall, loop: ast.While) -> bo
     return True
 
 
-def analyze_eof(model: ModuleModel, read: ReadCall) -> EofVerdict | None:
-    """The verdict for a read that sits in a loop which never leaves at EOF, else None."""
+def analyze_eof(
+    model: ModuleModel, read: ReadCall, *, eof_value: object = None
+) -> EofVerdict | None:
+    """The verdict for a read that sits in a loop which never leaves at EOF, else None.
+    ``eof_value`` is what the read returns at EOF when it is not ``b''`` (or 0 for the
+    ``*_into`` forms): ``''`` for a text stream's ``readline()``."""
     loops = model.enclosing_loops(read.call)
     if not loops or not isinstance(loops[0], ast.While):
         return None
@@ -639,7 +664,8 @@ def analyze_eof(model: ModuleModel, read: ReadCall) -> EofVerdict | None:
     nodes = _walk_loop(loop)
     if any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in nodes):
         return None  # the consumer drives a generator; an event loop drives a coroutine
-    eof_value: object = b"" if read.returns_bytes else 0
+    if eof_value is None:
+        eof_value = b"" if read.returns_bytes else 0
     wrapped, wrapped_value = _wrapped_read(model, read.call, eof_value)
     name, stmt = _result_binding(model, wrapped)
     facts = _LoopFacts(
