@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from iolint.model.derived_names import derived_names
+from iolint.model.eof_raises import raises_every_pass
 from iolint.model.io_calls import ReadCall
 from iolint.model.module import ModuleModel
 from iolint.model.regex_eof import match_method, match_on, regex_match_call
@@ -52,6 +53,7 @@ _SAFE_METHODS = frozenset(
         "endswith",
         "find",
         "count",
+        "split",
     }
 )
 
@@ -329,12 +331,39 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
         return _eval_call(facts, expr)
     if isinstance(expr, ast.Subscript):
         return _eval_subscript(facts, expr)
+    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        return _eval_comprehension(facts, expr)
     if isinstance(expr, (ast.Tuple, ast.List)):
         items = [_eval(facts, e) for e in expr.elts]
         if all(i.kind == "known" and not i.data for i in items):
             return _Val("known", tuple(i.value for i in items), False)
         return _UNKNOWN if any(i.kind == "unknown" for i in items) else _STATIC
     return _UNKNOWN
+
+
+def _evaluated_from_read(facts: _LoopFacts, expr: ast.expr) -> tuple[bool, object]:
+    value = _eval(facts, expr)
+    return value.kind == "known" and value.data, value.value
+
+
+def _eval_comprehension(facts: _LoopFacts, expr: ast.expr) -> _Val:
+    """A comprehension over what was read, empty at EOF, is empty (its body never runs)."""
+    assert isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp))
+    if len(expr.generators) != 1 or isinstance(expr, ast.GeneratorExp):
+        return _UNKNOWN
+    over = _eval(facts, expr.generators[0].iter)
+    if over.kind != "known" or not over.data:
+        return _UNKNOWN
+    try:
+        empty = len(over.value) == 0  # type: ignore[arg-type]
+    except TypeError:
+        return _UNKNOWN
+    if not empty:
+        return _UNKNOWN
+    made: object = (
+        [] if isinstance(expr, ast.ListComp) else set() if isinstance(expr, ast.SetComp) else {}
+    )
+    return _Val("known", made, True)
 
 
 def _names_in(expr: ast.AST) -> set[str]:
@@ -473,6 +502,25 @@ def _eval_call(facts: _LoopFacts, expr: ast.Call) -> _Val:
             return subject
         computed, result = match_on(pattern, match_method(facts.model, expr), subject.value)
         return _Val("known", result, subject.data) if computed else _UNKNOWN
+    if (
+        isinstance(func, ast.Name)
+        and func.id in ("dict", "list", "tuple", "set")
+        and len(expr.args) == 1
+        and not expr.keywords
+        and facts.model.qualname(func) == f"builtins.{func.id}"
+    ):
+        # ``dict(pairs)`` of pairs parsed from the empty read: an empty container.
+        v = _eval(facts, expr.args[0])
+        if v.kind != "known" or not v.data:
+            return _UNKNOWN if v.kind != "static" else v
+        try:
+            return _Val(
+                "known",
+                {"dict": dict, "list": list, "tuple": tuple, "set": set}[func.id](v.value),
+                True,
+            )
+        except Exception:
+            return _UNKNOWN
     if (
         isinstance(func, ast.Name)
         and func.id in ("len", "bool")
@@ -685,6 +733,8 @@ def analyze_eof(
     outcomes.extend(_classify(_guard_truths(facts, e)) for e in _exit_nodes(facts))
     if any(o is not Exit.NOT_AT_EOF for o in outcomes):
         return None
+    if raises_every_pass(loop, lambda expr: _evaluated_from_read(facts, expr)):
+        return None  # a truncated input fails loudly (``a, b = b"".split(b" ", 1)``)
     return EofVerdict(
         loop,
         name,
