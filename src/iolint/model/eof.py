@@ -219,6 +219,15 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
             accumulating.add(target)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             changed.add(node.name)
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(
+            node.ctx, (ast.Store, ast.Del)
+        ):
+            # ``del sources[i]``, ``state[k] = v``, ``self.done = True``: the object changes.
+            base = node.value
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                changed.add(base.id)
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
