@@ -9,6 +9,7 @@ holds for the empty line. Whether a receiver is such a stream is known for:
   text unless its literal mode has ``b``;
 * ``proc.stdout``/``proc.stderr`` of a ``subprocess.Popen(...)`` bound to a local name, bytes
   unless ``text=``/``universal_newlines=``/``encoding=``/``errors=`` is given;
+* a parameter annotated as a file object (``IO[bytes]``, ``TextIO``, ``io.BufferedReader``);
 * a parameter of a module-level function or a nested function, when every call of it in
   the module passes such a stream at that position (``read_log(sys.stdin)``,
   ``with open(path) as f: read_log(f)``), the function is not used any other way (passed as a
@@ -28,6 +29,19 @@ from iolint.model.module import ModuleModel
 from iolint.model.scopes import walk_local
 
 _TEXT_KEYWORDS = ("text", "universal_newlines", "encoding", "errors")
+_GENERIC_IO = frozenset({"typing.IO", "typing_extensions.IO"})
+# Annotations naming a file object, with its line type (None: either).
+_TYPED_STREAMS: dict[str, bool | None] = {
+    "typing.IO": None,
+    "typing.BinaryIO": False,
+    "typing.TextIO": True,
+    "io.BufferedReader": False,
+    "io.BufferedRandom": False,
+    "io.BytesIO": False,
+    "io.FileIO": False,
+    "io.TextIOWrapper": True,
+    "io.StringIO": True,
+}
 _DEPTH = 3
 
 
@@ -95,10 +109,28 @@ def _popen_text(call: ast.Call) -> bool | None:
     return False
 
 
+def _annotated_stream(model: ModuleModel, annotation: ast.expr | None) -> LineStream | None:
+    """``f: IO[bytes]``, ``f: TextIO``, ``f: io.BufferedReader``: a file object by
+    declaration, whatever the callers pass."""
+    if annotation is None:
+        return None
+    if isinstance(annotation, ast.Subscript) and model.qualname(annotation.value) in _GENERIC_IO:
+        item = model.qualname(annotation.slice)
+        text = True if item == "builtins.str" else False if item == "builtins.bytes" else None
+        return LineStream("a file", text)
+    q = model.qualname(annotation)
+    if q in _TYPED_STREAMS:
+        return LineStream("a file", _TYPED_STREAMS[q])
+    return None
+
+
 def _parameter_stream(model: ModuleModel, name: ast.Name, depth: int) -> LineStream | None:
     bindings = model.bindings_of(name.id, name) or []
     if len(bindings) != 1 or bindings[0].kind != "param":
         return None
+    annotated = _annotated_stream(model, bindings[0].annotation)
+    if annotated is not None:
+        return annotated
     param = bindings[0].node
     func = model.enclosing_function(param)
     if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not isinstance(
