@@ -205,4 +205,52 @@ def literal_line_type(model: ModuleModel, call: ast.Call) -> bool | None:
     return None
 
 
-__all__ = ["LineStream", "line_stream", "literal_line_type"]
+def tests_empty_line(loop: ast.While, name: str | None) -> bool:
+    """The loop tests the line it read for emptiness somewhere (``if not line:``, ``if
+    line:``, ``line == ""``, ``len(line) == 0``) without leaving on it: a loop that follows a
+    growing file (``if not line: time.sleep(0.5); continue``), for which EOF is a wait, not
+    an end. The author has decided what the empty line means."""
+    if name is None:
+        return False
+    for node in walk_local(loop.body):
+        if isinstance(node, (ast.If, ast.IfExp, ast.While)) and _empty_test(node.test, name):
+            return True
+    return False
+
+
+def _empty_test(test: ast.expr, name: str) -> bool:
+    if isinstance(test, ast.BoolOp):
+        return any(_empty_test(v, name) for v in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _empty_test(test.operand, name)
+    if _is_name(test, name) or _is_len_of(test, name):
+        return True
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, right = test.left, test.comparators[0]
+        for subject, other in ((left, right), (right, left)):
+            if _is_name(subject, name) and _empty_literal(other):
+                return True
+            if _is_len_of(subject, name) and isinstance(other, ast.Constant):
+                return other.value == 0
+    return False
+
+
+def _is_name(node: ast.expr, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def _is_len_of(node: ast.expr, name: str) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "len"
+        and len(node.args) == 1
+        and _is_name(node.args[0], name)
+    )
+
+
+def _empty_literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value in ("", b"")
+
+
+__all__ = ["LineStream", "line_stream", "literal_line_type", "tests_empty_line"]

@@ -36,7 +36,7 @@ from iolint.model.io_calls import (
 )
 from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.length_checks import gives_up_on_short_read
-from iolint.model.line_streams import line_stream, literal_line_type
+from iolint.model.line_streams import line_stream, literal_line_type, tests_empty_line
 from iolint.rules.base import Rule, RuleContext
 
 READ_TRIGGERS = ("read(", "pread(", "readinto(", "recv(", "recv_into(")
@@ -542,6 +542,8 @@ class EofNotHandled(Rule):
                 continue
             if verdict.bytes_compared_with_zero:
                 continue
+            if not verdict.wrong_sentinel and tests_empty_line(verdict.loop, verdict.result_name):
+                continue  # a follower of a growing file waits on the empty line on purpose
             empty = "''" if text else "b''" if text is False else "an empty line"
             where = f" on {stream.label}" if stream is not None else ""
             if verdict.wrong_sentinel:
