@@ -742,7 +742,7 @@ def analyze_eof(
     outcomes.extend(_classify(_guard_truths(facts, e)) for e in _exit_nodes(facts))
     if any(o is not Exit.NOT_AT_EOF for o in outcomes):
         return None
-    if raises_every_pass(loop, lambda expr: _evaluated_from_read(facts, expr)):
+    if raises_every_pass(loop, lambda expr: _evaluated_from_read(facts, expr), model.call_qualname):
         return None  # a truncated input fails loudly (``a, b = b"".split(b" ", 1)``)
     return EofVerdict(
         loop,

@@ -21,12 +21,26 @@ from collections.abc import Callable, Iterator
 Evaluate = Callable[[ast.expr], tuple[bool, object]]
 
 _CONVERSIONS = frozenset({"int", "float"})
+# Parsers that raise on empty input, with the position of the input argument:
+# json.loads('') raises JSONDecodeError, pickle.loads(b'') EOFError, struct.unpack of a
+# non-empty format struct.error, ast.literal_eval('') SyntaxError.
+_PARSERS = {
+    "json.loads": 0,
+    "pickle.loads": 0,
+    "marshal.loads": 0,
+    "ast.literal_eval": 0,
+    "struct.unpack": 1,
+    "struct.unpack_from": 1,
+}
 
 
-def raises_every_pass(loop: ast.While, evaluate: Evaluate) -> bool:
+def raises_every_pass(
+    loop: ast.While, evaluate: Evaluate, qualname: Callable[[ast.Call], str | None]
+) -> bool:
+    """``qualname`` names a call's function (``json.loads``), or None."""
     for stmt in loop.body:
         if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr)):
-            if _statement_raises(stmt, evaluate):
+            if _statement_raises(stmt, evaluate, qualname):
                 return True
             continue
         if _may_continue(stmt):
@@ -34,7 +48,9 @@ def raises_every_pass(loop: ast.While, evaluate: Evaluate) -> bool:
     return False
 
 
-def _statement_raises(stmt: ast.stmt, evaluate: Evaluate) -> bool:
+def _statement_raises(
+    stmt: ast.stmt, evaluate: Evaluate, qualname: Callable[[ast.Call], str | None]
+) -> bool:
     if (
         isinstance(stmt, ast.Assign)
         and len(stmt.targets) == 1
@@ -51,10 +67,27 @@ def _statement_raises(stmt: ast.stmt, evaluate: Evaluate) -> bool:
     value_node = getattr(stmt, "value", None)
     if not isinstance(value_node, ast.expr):
         return False
-    return any(_fails(node, evaluate) for node in _always_evaluated(value_node))
+    return any(_fails(node, evaluate, qualname) for node in _always_evaluated(value_node))
 
 
-def _fails(node: ast.expr, evaluate: Evaluate) -> bool:
+def _parser_fails(node: ast.Call, evaluate: Evaluate, position: int) -> bool:
+    if node.keywords or len(node.args) <= position:
+        return False
+    if any(isinstance(a, ast.Starred) for a in node.args):
+        return False
+    if position == 1:
+        fmt = node.args[0]
+        if isinstance(fmt, ast.Constant) and fmt.value in ("", b"", "<", ">", "=", "!", "@"):
+            return False  # an empty format unpacks b'' fine
+    known, value = evaluate(node.args[position])
+    return known and isinstance(value, (str, bytes)) and not value
+
+
+def _fails(node: ast.expr, evaluate: Evaluate, qualname: Callable[[ast.Call], str | None]) -> bool:
+    if isinstance(node, ast.Call):
+        q = qualname(node)
+        if q in _PARSERS and _parser_fails(node, evaluate, _PARSERS[q]):
+            return True
     if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
         if isinstance(node.slice, ast.Slice):
             return False
