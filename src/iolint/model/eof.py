@@ -20,8 +20,11 @@ import enum
 from dataclasses import dataclass, field
 from typing import Callable
 
+from iolint.model.derived_names import derived_names
+from iolint.model.eof_raises import raises_every_pass
 from iolint.model.io_calls import ReadCall
 from iolint.model.module import ModuleModel
+from iolint.model.regex_eof import match_method, match_on, regex_match_call
 from iolint.model.scopes import walk_local
 
 # Handlers that never run because of EOF: catching them is not a way out at EOF.
@@ -50,6 +53,7 @@ _SAFE_METHODS = frozenset(
         "endswith",
         "find",
         "count",
+        "split",
     }
 )
 
@@ -110,6 +114,10 @@ class _LoopFacts:
     # Targets of ``for`` loops inside the read loop, with what they iterate over: over a
     # collection that an empty read leaves alone they take the same values on every pass.
     for_targets: dict[str, ast.expr] = field(default_factory=dict)
+    # Names bound once per pass from what was read (``m = re.match(HEADER, line)``): at EOF
+    # every pass binds them to the same value, computed from their expression.
+    derived: dict[str, ast.expr] = field(default_factory=dict)
+    _deriving: set[str] = field(default_factory=set)
 
 
 def _walk_loop(loop: ast.While) -> list[ast.AST]:
@@ -211,6 +219,15 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
             accumulating.add(target)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             changed.add(node.name)
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(
+            node.ctx, (ast.Store, ast.Del)
+        ):
+            # ``del sources[i]``, ``state[k] = v``, ``self.done = True``: the object changes.
+            base = node.value
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                changed.add(base.id)
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
@@ -251,6 +268,7 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
         changed.discard(name)
     facts.static_names = accumulators - changed
     facts.varying_names = changed
+    facts.derived = derived_names(facts.model, facts.loop, facts.read.call, name, nodes)
 
 
 def _advances_by_read(node: ast.AST, is_read_value: Callable[[ast.AST | None], bool]) -> bool:
@@ -290,6 +308,12 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
             if over.kind == "static" or (over.kind == "known" and not over.data):
                 return _STATIC
             return _UNKNOWN
+        if expr.id in facts.derived and expr.id not in facts._deriving:
+            facts._deriving.add(expr.id)
+            try:
+                return _eval(facts, facts.derived[expr.id])
+            finally:
+                facts._deriving.discard(expr.id)
         if expr.id in facts.varying_names:
             return _UNKNOWN
         return _STATIC if _loop_invariant_local(model, expr) else _UNKNOWN
@@ -316,12 +340,39 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
         return _eval_call(facts, expr)
     if isinstance(expr, ast.Subscript):
         return _eval_subscript(facts, expr)
+    if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        return _eval_comprehension(facts, expr)
     if isinstance(expr, (ast.Tuple, ast.List)):
         items = [_eval(facts, e) for e in expr.elts]
         if all(i.kind == "known" and not i.data for i in items):
             return _Val("known", tuple(i.value for i in items), False)
         return _UNKNOWN if any(i.kind == "unknown" for i in items) else _STATIC
     return _UNKNOWN
+
+
+def _evaluated_from_read(facts: _LoopFacts, expr: ast.expr) -> tuple[bool, object]:
+    value = _eval(facts, expr)
+    return value.kind == "known" and value.data, value.value
+
+
+def _eval_comprehension(facts: _LoopFacts, expr: ast.expr) -> _Val:
+    """A comprehension over what was read, empty at EOF, is empty (its body never runs)."""
+    assert isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp))
+    if len(expr.generators) != 1 or isinstance(expr, ast.GeneratorExp):
+        return _UNKNOWN
+    over = _eval(facts, expr.generators[0].iter)
+    if over.kind != "known" or not over.data:
+        return _UNKNOWN
+    try:
+        empty = len(over.value) == 0  # type: ignore[arg-type]
+    except TypeError:
+        return _UNKNOWN
+    if not empty:
+        return _UNKNOWN
+    made: object = (
+        [] if isinstance(expr, ast.ListComp) else set() if isinstance(expr, ast.SetComp) else {}
+    )
+    return _Val("known", made, True)
 
 
 def _names_in(expr: ast.AST) -> set[str]:
@@ -452,6 +503,33 @@ def _eval_boolop(facts: _LoopFacts, expr: ast.BoolOp) -> _Val:
 
 def _eval_call(facts: _LoopFacts, expr: ast.Call) -> _Val:
     func = expr.func
+    regex = regex_match_call(facts.model, expr)
+    if regex is not None:
+        pattern, subject_expr = regex
+        subject = _eval(facts, subject_expr)
+        if subject.kind != "known":
+            return subject
+        computed, result = match_on(pattern, match_method(facts.model, expr), subject.value)
+        return _Val("known", result, subject.data) if computed else _UNKNOWN
+    if (
+        isinstance(func, ast.Name)
+        and func.id in ("dict", "list", "tuple", "set")
+        and len(expr.args) == 1
+        and not expr.keywords
+        and facts.model.qualname(func) == f"builtins.{func.id}"
+    ):
+        # ``dict(pairs)`` of pairs parsed from the empty read: an empty container.
+        v = _eval(facts, expr.args[0])
+        if v.kind != "known" or not v.data:
+            return _UNKNOWN if v.kind != "static" else v
+        try:
+            return _Val(
+                "known",
+                {"dict": dict, "list": list, "tuple": tuple, "set": set}[func.id](v.value),
+                True,
+            )
+        except Exception:
+            return _UNKNOWN
     if (
         isinstance(func, ast.Name)
         and func.id in ("len", "bool")
@@ -628,8 +706,12 @@ def _accepted_in_loop(model: ModuleModel, read: ReadCall, loop: ast.While) -> bo
     return True
 
 
-def analyze_eof(model: ModuleModel, read: ReadCall) -> EofVerdict | None:
-    """The verdict for a read that sits in a loop which never leaves at EOF, else None."""
+def analyze_eof(
+    model: ModuleModel, read: ReadCall, *, eof_value: object = None
+) -> EofVerdict | None:
+    """The verdict for a read that sits in a loop which never leaves at EOF, else None.
+    ``eof_value`` is what the read returns at EOF when it is not ``b''`` (or 0 for the
+    ``*_into`` forms): ``''`` for a text stream's ``readline()``."""
     loops = model.enclosing_loops(read.call)
     if not loops or not isinstance(loops[0], ast.While):
         return None
@@ -639,7 +721,8 @@ def analyze_eof(model: ModuleModel, read: ReadCall) -> EofVerdict | None:
     nodes = _walk_loop(loop)
     if any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in nodes):
         return None  # the consumer drives a generator; an event loop drives a coroutine
-    eof_value: object = b"" if read.returns_bytes else 0
+    if eof_value is None:
+        eof_value = b"" if read.returns_bytes else 0
     wrapped, wrapped_value = _wrapped_read(model, read.call, eof_value)
     name, stmt = _result_binding(model, wrapped)
     facts = _LoopFacts(
@@ -659,6 +742,8 @@ def analyze_eof(model: ModuleModel, read: ReadCall) -> EofVerdict | None:
     outcomes.extend(_classify(_guard_truths(facts, e)) for e in _exit_nodes(facts))
     if any(o is not Exit.NOT_AT_EOF for o in outcomes):
         return None
+    if raises_every_pass(loop, lambda expr: _evaluated_from_read(facts, expr), model.call_qualname):
+        return None  # a truncated input fails loudly (``a, b = b"".split(b" ", 1)``)
     return EofVerdict(
         loop,
         name,

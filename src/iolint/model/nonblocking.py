@@ -656,6 +656,7 @@ def dominates(model: ModuleModel, event: ast.AST, at: ast.AST) -> bool:
         return False
     if isinstance(stmt, (ast.With, ast.AsyncWith)) and any(_contains(s, at) for s in stmt.body):
         return True
+    stmt = posix_guarded(model, stmt)
     parent = model.parent(stmt)
     if parent is None:
         return False
@@ -664,6 +665,22 @@ def dominates(model: ModuleModel, event: ast.AST, at: ast.AST) -> bool:
             index = next(i for i, s in enumerate(value) if s is stmt)
             return any(s is at or _contains(s, at) for s in value[index + 1 :])
     return False
+
+
+def posix_guarded(model: ModuleModel, stmt: ast.stmt) -> ast.stmt:
+    """The ``if`` around ``stmt`` when its test holds on every POSIX system (``if os.name ==
+    "posix":``), repeatedly: the flag and descriptor calls made there (``fcntl``) exist only
+    on POSIX, so wherever they run at all the guarded statement runs as if unguarded."""
+    from iolint.model.durability import POSIX, platform_test
+
+    while True:
+        parent = model.parent(stmt)
+        if not (isinstance(parent, ast.If) and any(s is stmt for s in parent.body)):
+            return stmt
+        true, false = platform_test(model, parent.test)
+        if not (true >= POSIX and not (POSIX & false)):
+            return stmt
+        stmt = parent
 
 
 # ----------------------------------------------------------------------------- handlers

@@ -24,8 +24,10 @@ from iolint.model.nonblocking import (
     only_retries,
     tests_liveness,
 )
+from iolint.model.none_as_eof import none_taken_for_eof
 from iolint.model.pep475 import PEP475, eintr_retry, is_close_call
 from iolint.model.scopes import walk_local
+from iolint.model.selector_keys import selector_fileobjs
 from iolint.rules.base import Rule, RuleContext
 
 NONBLOCKING_TRIGGERS = (
@@ -408,8 +410,19 @@ class NonblockingNoneResult(Rule):
                 continue
             is_nb, raw = _nonblocking_file(facts, receiver, call)
             if not is_nb:
+                # ``key.fileobj.read(n)``: the key's file object is one the code registered.
+                is_nb = any(
+                    _nonblocking_file(facts, registered, call)[0]
+                    for registered in selector_fileobjs(model, receiver)
+                )
+            if not is_nb:
                 continue
             if facts.readiness_driven(model.enclosing_function(call)):
+                if meth in ("read", "read1", "readinto"):
+                    dropping = none_taken_for_eof(model, call)
+                    if dropping is not None:
+                        yield self.diagnostic(ctx, call, self._none_as_eof_message(meth))
+                        continue
                 # One wait, then a loop of readlines that takes the empty line for a dead
                 # peer: the wait covered the first line only.
                 if (
@@ -451,6 +464,15 @@ class NonblockingNoneResult(Rule):
             is_nb, _ = _nonblocking_file(facts, func.value, call)
             if is_nb and not facts.readiness_driven(model.enclosing_function(call)):
                 yield self.diagnostic(ctx, func, self._readline_message())
+
+    @staticmethod
+    def _none_as_eof_message(meth: str) -> str:
+        return (
+            f"`{meth}()` on a file over a non-blocking descriptor returns None when the wait "
+            "woke up with no data ready, and b'' only at EOF; the truth test after it takes "
+            "None for EOF and drops a stream whose writer is still alive (output lost, or a "
+            "hang); test `is None` (wait again) apart from `== b''` (EOF)"
+        )
 
     @staticmethod
     def _readline_message() -> str:

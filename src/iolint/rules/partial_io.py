@@ -36,6 +36,7 @@ from iolint.model.io_calls import (
 )
 from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.length_checks import gives_up_on_short_read
+from iolint.model.line_streams import line_stream, literal_line_type, tests_empty_line
 from iolint.rules.base import Rule, RuleContext
 
 READ_TRIGGERS = ("read(", "pread(", "readinto(", "recv(", "recv_into(")
@@ -481,7 +482,7 @@ class EofNotHandled(Rule):
     name = "eof-not-handled"
     summary = "A read loop never tests for EOF (b''), so it spins forever once the peer is gone."
     fix_applicability = Applicability.UNSAFE
-    triggers = READ_TRIGGERS
+    triggers = (*READ_TRIGGERS, "readline(")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -511,6 +512,51 @@ class EofNotHandled(Rule):
                     f"this loop calls `{read.label}` but nothing tests its result for EOF "
                     "(b''); once the other end closes it spins forever at 100% CPU; add "
                     "`if not data: break`"
+                )
+            yield self.diagnostic(ctx, call, message, self._fix(model, verdict))
+        yield from self._line_reads(ctx)
+
+    def _line_reads(self, ctx: RuleContext) -> Iterator[Diagnostic]:
+        """``readline()`` on a file or pipe: an empty line forever at EOF. A receiver of
+        unknown kind is reported in strict mode only."""
+        model = ctx.model
+        for call in model.calls_named("readline"):
+            receiver = receiver_of(call)
+            if receiver is None or call.keywords or len(call.args) > 1:
+                continue
+            stream = line_stream(model, receiver)
+            if stream is None and not ctx.options.strict:
+                continue
+            if expects_exception(model, call):
+                continue
+            read = ReadCall(call, "readline()", True, None, receiver, None)
+            text = stream.text if stream is not None else None
+            if text is None:
+                text = literal_line_type(model, call)
+            empties: tuple[object, ...] = ("",) if text else (b"",) if text is False else ("", b"")
+            verdicts = [analyze_eof(model, read, eof_value=empty) for empty in empties]
+            verdict = verdicts[0]
+            # With the line type unknown, the loop must miss EOF for both: ``line == ""`` is
+            # a right EOF test on a text stream whatever it would be on a binary one.
+            if verdict is None or any(v is None for v in verdicts):
+                continue
+            if verdict.bytes_compared_with_zero:
+                continue
+            if not verdict.wrong_sentinel and tests_empty_line(verdict.loop, verdict.result_name):
+                continue  # a follower of a growing file waits on the empty line on purpose
+            empty = "''" if text else "b''" if text is False else "an empty line"
+            where = f" on {stream.label}" if stream is not None else ""
+            if verdict.wrong_sentinel:
+                message = (
+                    f"`readline()`{where} signals EOF by returning {empty} (never None, never "
+                    f"raising EOFError), so the {verdict.wrong_sentinel} test never sees EOF "
+                    "and the loop spins forever at 100% CPU; test `if not line: break`"
+                )
+            else:
+                message = (
+                    f"this loop calls `readline()`{where}, which returns {empty} at EOF on "
+                    "every call, but no way out of the loop holds for the empty line; at EOF "
+                    "it spins forever at 100% CPU; add `if not line: break`"
                 )
             yield self.diagnostic(ctx, call, message, self._fix(model, verdict))
 
