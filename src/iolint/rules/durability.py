@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
 from iolint.edits import insert_before_statement, stands_alone
 from iolint.model import ModuleModel
+from iolint.model.absent_callers import callers_checked_absent
 from iolint.model.branches import OnePerTarget
 from iolint.model.cross_device import exdev_falls_back
 from iolint.model.durability import (
@@ -723,6 +724,7 @@ class RenameNotReplace(Rule):
                     and not gone_before(model, p.call, p.target)
                     and not handles_exists_error(model, p.call)
                     and (ctx.options.strict or not checked_absent(model, p.call, p.target))
+                    and (ctx.options.strict or not callers_checked_absent(model, p.call, p.target))
                 ):
                     message = (
                         f"`{api}()` raises FileExistsError on Windows when `{target}` exists; "
