@@ -37,6 +37,7 @@ from iolint.model.module import ModuleModel
 from iolint.model.platform import unconditional_imports
 from iolint.model.provenance import developer_tool, job_status
 from iolint.model.scopes import dotted_name
+from iolint.model.user_data import saves_caller_collection
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -695,7 +696,9 @@ def _against(
         or any(lit.startswith(("/tmp", "/var/tmp", "/dev/shm")) for lit in low)
     ):
         return "a temporary directory"
-    value = None if every_save else _cache_evidence(mod, found, words, low, synced)
+    # A tolerant reader does not make the caller's collection a cache (model/user_data.py).
+    rebuilt = not synced and not saves_caller_collection(fn)
+    value = None if every_save else _cache_evidence(mod, found, words, low, rebuilt)
     if value is not None:
         return value
     if words & _PID_WORDS or any(lit.endswith(".pid") for lit in low):
@@ -721,15 +724,16 @@ def _against(
 
 
 def _cache_evidence(
-    mod: ModuleIntent, found: _Gathered, words: set[str], low: list[str], synced: bool
+    mod: ModuleIntent, found: _Gathered, words: set[str], low: list[str], rebuilt: bool
 ) -> str | None:
-    """Evidence that the file is a cache: losing or tearing it costs a rebuild."""
+    """Evidence that the file is a cache: losing or tearing it costs a rebuild. ``rebuilt``:
+    a reader that falls back when the file is unreadable counts as rebuilding it."""
     named_cache = any("cache" in w for w in words) or any("cache" in lit for lit in low)
     if named_cache and not found.keys & mod.unguarded_reads:
         return "a cache"
     if words & _BYTECODE_WORDS:
         return "a cache (compiled bytecode)"
-    if "cache" in mod.path_words or (found.keys & mod.rebuilt_reads and not synced):
+    if "cache" in mod.path_words or (found.keys & mod.rebuilt_reads and rebuilt):
         return "a cache (its reader rebuilds it when unreadable)"
     return None
 
