@@ -26,6 +26,7 @@ from iolint.model.fsync import is_direct_fsync, is_fsync_call
 from iolint.model.kinds import call_arg, literal_int, literal_str
 from iolint.model.module import ModuleModel
 from iolint.model.scopes import dotted_name
+from iolint.model.writer_calls import written_arguments
 from iolint.stdlib_names import stdlib_modules
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -785,10 +786,25 @@ class _Walker:
         if callee is not None and _SYNC_NAME.search(callee):
             self.sync(c, maybe=True)
             return
+        if q is None and self.writer_method(c):
+            return
         for arg in [*c.args, *(k.value for k in c.keywords)]:
             found = self.resolve(arg)
             if isinstance(found, tuple):
                 self.event(found[0], "use", c, view=expr_key(arg))
+
+    def writer_method(self, c: ast.Call) -> bool:
+        """``config.write(f)``, ``tree.write(f)``, ``x.dump(f)``: a method that serializes
+        into a file of the function writes it, buffered when ``f`` is a buffered object
+        (:mod:`iolint.model.writer_calls`)."""
+        hit = False
+        for arg in written_arguments(c):
+            found = self.resolve(arg)
+            if isinstance(found, tuple):
+                file, buffered, is_fd = found
+                self.event(file, "write", c, buffered=buffered and not is_fd, view=expr_key(arg))
+                hit = True
+        return hit
 
     def helper_effects(self, c: ast.Call) -> bool:
         """A project function that returns a temp file, or writes the path it is given

@@ -14,6 +14,13 @@ precious target is then reported; otherwise any other kind of evidence against (
 directory, cache, pid file, X authority file, log, build or install output, export, serializer
 fed temp paths, an async job's status file) silences. Without evidence either way the finding
 stands.
+
+Some failures do not depend on what the file is worth: a rename that raises EXDEV or
+FileExistsError on every save (IO304, IO305 on Windows) breaks the save itself, so a cache the
+reader would rebuild is still never written. ``intent_of(..., every_save=True)`` asks for
+those: evidence about the file's value (a cache, a reader that rebuilds or falls back) is then
+no evidence against; evidence about where and why the code runs (test code, a temporary
+directory, developer tooling, a comment, build output...) still is.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from iolint.model.module import ModuleModel
 from iolint.model.platform import unconditional_imports
 from iolint.model.provenance import developer_tool, job_status
 from iolint.model.scopes import dotted_name
+from iolint.model.user_data import saves_caller_collection
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
@@ -586,6 +594,7 @@ def intent_of(
     target: ast.expr | None,
     exclude: frozenset[str] = frozenset(),
     synced: bool = False,
+    every_save: bool = False,
 ) -> Intent:
     """The durability intent of writing ``target`` at ``at`` (a call in some function).
 
@@ -634,7 +643,7 @@ def intent_of(
     if precious is not None:
         return Intent(None, precious)
 
-    against = _against(model, mod, fn, context, found, target, synced)
+    against = _against(model, mod, fn, context, found, target, synced, every_save)
     if against is not None:
         return Intent(against, None)
     weak = words & _WEAK_PRECIOUS
@@ -672,8 +681,10 @@ def _against(
     found: _Gathered,
     target: ast.expr | None,
     synced: bool = False,
+    every_save: bool = False,
 ) -> str | None:
-    """The first kind of evidence that losing the target would not hurt, or None."""
+    """The first kind of evidence that losing the target would not hurt, or None (of those
+    not about the file's value alone when ``every_save``)."""
     low = [lit.lower() for lit in found.literals]
     words = found.words | context
     # Only the target's own spelling says "temporary": a ``_write_temp`` helper may well
@@ -685,13 +696,11 @@ def _against(
         or any(lit.startswith(("/tmp", "/var/tmp", "/dev/shm")) for lit in low)
     ):
         return "a temporary directory"
-    named_cache = any("cache" in w for w in words) or any("cache" in lit for lit in low)
-    if named_cache and not found.keys & mod.unguarded_reads:
-        return "a cache"
-    if words & _BYTECODE_WORDS:
-        return "a cache (compiled bytecode)"
-    if "cache" in mod.path_words or (found.keys & mod.rebuilt_reads and not synced):
-        return "a cache (its reader rebuilds it when unreadable)"
+    # A tolerant reader does not make the caller's collection a cache (model/user_data.py).
+    rebuilt = not synced and not saves_caller_collection(fn)
+    value = None if every_save else _cache_evidence(mod, found, words, low, rebuilt)
+    if value is not None:
+        return value
     if words & _PID_WORDS or any(lit.endswith(".pid") for lit in low):
         return "a pid file"
     if words & _SESSION_AUTH_WORDS:
@@ -712,6 +721,21 @@ def _against(
         return "a serializer whose callers pass temporary or fresh paths"
     comment_words = words_of(_comments(model, fn)) if fn is not None else set()
     return job_status(words, mod.path_words, comment_words)
+
+
+def _cache_evidence(
+    mod: ModuleIntent, found: _Gathered, words: set[str], low: list[str], rebuilt: bool
+) -> str | None:
+    """Evidence that the file is a cache: losing or tearing it costs a rebuild. ``rebuilt``:
+    a reader that falls back when the file is unreadable counts as rebuilding it."""
+    named_cache = any("cache" in w for w in words) or any("cache" in lit for lit in low)
+    if named_cache and not found.keys & mod.unguarded_reads:
+        return "a cache"
+    if words & _BYTECODE_WORDS:
+        return "a cache (compiled bytecode)"
+    if "cache" in mod.path_words or (found.keys & mod.rebuilt_reads and rebuilt):
+        return "a cache (its reader rebuilds it when unreadable)"
+    return None
 
 
 _NEXT_FREE = re.compile(r"(?i)(next|free|unique|unused|available|increment|versioned|numbered)")

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix
 from iolint.edits import insert_before_statement, stands_alone
 from iolint.model import ModuleModel
+from iolint.model.absent_callers import callers_checked_absent
 from iolint.model.branches import OnePerTarget
+from iolint.model.cross_device import exdev_falls_back
 from iolint.model.durability import (
     DARWIN,
     FunctionFacts,
@@ -105,11 +107,13 @@ def _not_worth_it(
     target: ast.expr | None,
     *scratch: ast.expr,
     synced: bool = False,
+    every_save: bool = False,
 ) -> bool:
     """Losing or tearing ``target`` would not hurt (a cache, a temp directory, test code...,
     see :mod:`iolint.model.intent`): silent unless strict. ``scratch`` are the temp names the
     data came from, which say nothing about the target; ``synced``: the function fsyncs that
-    data before publishing it."""
+    data before publishing it; ``every_save``: the defect fails every save (EXDEV,
+    FileExistsError), so that the file is a cache is no excuse."""
     exclude: set[str] = set()
     own = set() if target is None else {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
     inside = set() if target is None else {ast.unparse(n) for n in ast.walk(target)}
@@ -119,7 +123,7 @@ def _not_worth_it(
         # ``tmp[:-4]`` is derived from the temp name: its ``tmp`` says nothing; ``final`` in
         # ``final + ".part"`` is the target's own name and stays evidence.
         exclude |= names if ast.unparse(expr) in inside else names - own
-    intent = intent_of(ctx.model, at, target, frozenset(exclude), synced)
+    intent = intent_of(ctx.model, at, target, frozenset(exclude), synced, every_save)
     return intent.silent(ctx.options.strict)
 
 
@@ -525,8 +529,10 @@ class TempFileOtherDirectory(Rule):
                     continue  # renamed within a temporary directory: one file system
                 seen.add(origin.call)
                 # A copy that is not atomic only hurts a target worth keeping (a wheel moved
-                # into ``dist/`` is rebuilt): see :mod:`iolint.model.intent`.
-                if _not_worth_it(ctx, p.call, p.target, p.source):
+                # into ``dist/`` is rebuilt): see :mod:`iolint.model.intent`. A rename that
+                # fails with EXDEV fails every save, a cache's too.
+                crashes = p.api != "shutil.move" and not exdev_falls_back(model, p.call)
+                if _not_worth_it(ctx, p.call, p.target, p.source, every_save=crashes):
                     continue
                 api, target = _callee(model, p.call), _label(model, p.target)
                 temp = _callee(model, origin.call)
@@ -690,7 +696,9 @@ class RenameNotReplace(Rule):
             for p in fn.publishes:
                 if p.api not in ("os.rename", "path.rename"):
                     continue
-                if _not_worth_it(ctx, p.call, p.target, p.source):
+                # FileExistsError on Windows fails every save whatever the file is worth (a
+                # cache's too); a removal before the rename only risks the file's content.
+                if _not_worth_it(ctx, p.call, p.target, p.source, every_save=True):
                     continue
                 if not once.first(p.target, p.call):
                     continue
@@ -701,6 +709,8 @@ class RenameNotReplace(Rule):
                 api, target = _callee(model, p.call), _label(model, p.target)
                 unlink = _unlink_before(model, fn, p)
                 if unlink is not None and _forced_move(ctx, p, unlink):
+                    continue
+                if unlink is not None and _not_worth_it(ctx, p.call, p.target, p.source):
                     continue
                 if unlink is not None:
                     message = (
@@ -714,6 +724,7 @@ class RenameNotReplace(Rule):
                     and not gone_before(model, p.call, p.target)
                     and not handles_exists_error(model, p.call)
                     and (ctx.options.strict or not checked_absent(model, p.call, p.target))
+                    and (ctx.options.strict or not callers_checked_absent(model, p.call, p.target))
                 ):
                     message = (
                         f"`{api}()` raises FileExistsError on Windows when `{target}` exists; "
