@@ -16,6 +16,7 @@ from iolint.edits import indent_unit, insert_after_statement, stands_alone
 from iolint.model import ModuleModel
 from iolint.model.eof import EofVerdict
 from iolint.model.io_calls import method_name
+from iolint.model.kinds import is_empty_literal, is_len_of, is_name
 from iolint.model.scopes import walk_local
 
 # Parser entry points that take the empty read as "end of input" (``feed(b"")``,
@@ -64,7 +65,7 @@ def eof_handled_elsewhere(loop: ast.While, name: str) -> bool:
             meth = method_name(node)
             if meth in _EOF_CALLS and not node.args:
                 return True
-            if meth in _FEEDS and any(_is_name(a, name) for a in node.args):
+            if meth in _FEEDS and any(is_name(a, name) for a in node.args):
                 return True
     return False
 
@@ -73,57 +74,39 @@ def _always_true(test: ast.expr) -> bool:
     return isinstance(test, ast.Constant) and bool(test.value)
 
 
-def _is_name(node: ast.AST, name: str) -> bool:
-    return isinstance(node, ast.Name) and node.id == name
-
-
 def _tests_empty(test: ast.expr, name: str) -> bool:
     """``not data``, ``data == b""``, ``len(data) == 0``, ``not len(data)``, ``data in (b"",
     ...)``, alone or inside ``and``/``or``."""
     if isinstance(test, ast.BoolOp):
         return any(_tests_empty(v, name) for v in test.values)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return _is_name(test.operand, name) or _is_len(test.operand, name)
+        return is_name(test.operand, name) or is_len_of(test.operand, name)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         left, right, op = test.left, test.comparators[0], test.ops[0]
         for subject, other in ((left, right), (right, left)):
-            if _is_name(subject, name) and isinstance(op, (ast.Eq, ast.In)):
-                if _empty_literal(other) or (
+            if is_name(subject, name) and isinstance(op, (ast.Eq, ast.In)):
+                if is_empty_literal(other) or (
                     isinstance(other, (ast.Tuple, ast.List, ast.Set))
-                    and any(_empty_literal(e) for e in other.elts)
+                    and any(is_empty_literal(e) for e in other.elts)
                 ):
                     return True
-            if _is_len(subject, name) and isinstance(op, (ast.Eq, ast.Lt)):
+            if is_len_of(subject, name) and isinstance(op, (ast.Eq, ast.Lt)):
                 return isinstance(other, ast.Constant) and other.value in (0, 1)
     return False
 
 
 def _tests_data(test: ast.expr, name: str) -> bool:
     """``data``, ``data != b""``, ``len(data) > 0``, ``len(data)``: true when data came."""
-    if _is_name(test, name) or _is_len(test, name):
+    if is_name(test, name) or is_len_of(test, name):
         return True
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         left, op = test.left, test.ops[0]
-        if _is_name(left, name) and isinstance(op, ast.NotEq):
-            return _empty_literal(test.comparators[0])
-        if _is_len(left, name) and isinstance(op, (ast.Gt, ast.NotEq)):
-            return _empty_literal(test.comparators[0]) or literal_zero(test.comparators[0])
+        if is_name(left, name) and isinstance(op, ast.NotEq):
+            return is_empty_literal(test.comparators[0])
+        if is_len_of(left, name) and isinstance(op, (ast.Gt, ast.NotEq)):
+            return is_empty_literal(test.comparators[0]) or literal_zero(test.comparators[0])
     return False
 
 
 def literal_zero(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
-
-
-def _is_len(node: ast.AST, name: str) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "len"
-        and len(node.args) == 1
-        and _is_name(node.args[0], name)
-    )
-
-
-def _empty_literal(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and node.value in (b"", "")

@@ -78,6 +78,26 @@ def literal_int(node: ast.expr | None) -> int | None:
     return None
 
 
+def is_name(node: ast.AST, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+def is_len_of(node: ast.AST, name: str) -> bool:
+    """``len(name)``."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "len"
+        and len(node.args) == 1
+        and is_name(node.args[0], name)
+    )
+
+
+def is_empty_literal(node: ast.AST) -> bool:
+    """``b""`` or ``""``: what a read returns at EOF."""
+    return isinstance(node, ast.Constant) and node.value in (b"", "")
+
+
 def call_arg(call: ast.Call, position: int, keyword: str | None = None) -> ast.expr | None:
     """The argument passed at ``position`` or as ``keyword``; None when absent or unclear."""
     if keyword is not None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from iolint.model.kinds import Category, call_arg
+from iolint.model.kinds import Category, call_arg, is_empty_literal, is_len_of, is_name
 from iolint.model.module import ModuleModel
 from iolint.model.scopes import walk_local
 
@@ -223,34 +223,16 @@ def _empty_test(test: ast.expr, name: str) -> bool:
         return any(_empty_test(v, name) for v in test.values)
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return _empty_test(test.operand, name)
-    if _is_name(test, name) or _is_len_of(test, name):
+    if is_name(test, name) or is_len_of(test, name):
         return True
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         left, right = test.left, test.comparators[0]
         for subject, other in ((left, right), (right, left)):
-            if _is_name(subject, name) and _empty_literal(other):
+            if is_name(subject, name) and is_empty_literal(other):
                 return True
-            if _is_len_of(subject, name) and isinstance(other, ast.Constant):
+            if is_len_of(subject, name) and isinstance(other, ast.Constant):
                 return other.value == 0
     return False
-
-
-def _is_name(node: ast.expr, name: str) -> bool:
-    return isinstance(node, ast.Name) and node.id == name
-
-
-def _is_len_of(node: ast.expr, name: str) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "len"
-        and len(node.args) == 1
-        and _is_name(node.args[0], name)
-    )
-
-
-def _empty_literal(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value in ("", b"")
 
 
 __all__ = ["LineStream", "line_stream", "literal_line_type", "tests_empty_line"]
