@@ -13,6 +13,7 @@ import ast
 
 from iolint.model import ModuleModel
 from iolint.model.handlers import statements_give_up
+from iolint.model.kinds import is_len_of
 
 # For ``len(data) OP size``: is the short case (len < size) the true branch of the test?
 _SHORT_WHEN_TRUE: dict[type[ast.cmpop], bool] = {
@@ -30,17 +31,6 @@ _SHORT_WHEN_TRUE_SWAPPED: dict[type[ast.cmpop], bool] = {
 }
 
 
-def _is_len_of(node: ast.expr, name: str) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "len"
-        and len(node.args) == 1
-        and isinstance(node.args[0], ast.Name)
-        and node.args[0].id == name
-    )
-
-
 def _short_when_true(
     compare: ast.Compare, name: str, size_text: str, model: ModuleModel
 ) -> bool | None:
@@ -51,9 +41,9 @@ def _short_when_true(
     if len(compare.ops) != 1:
         return None
     op, left, right = compare.ops[0], compare.left, compare.comparators[0]
-    if _is_len_of(left, name) and model.text_of(right) == size_text:
+    if is_len_of(left, name) and model.text_of(right) == size_text:
         return _SHORT_WHEN_TRUE.get(type(op))
-    if _is_len_of(right, name) and model.text_of(left) == size_text:
+    if is_len_of(right, name) and model.text_of(left) == size_text:
         return _SHORT_WHEN_TRUE_SWAPPED.get(type(op))
     return None
 
