@@ -695,6 +695,10 @@ class ProjectIndex:
                 return None
             callers: dict[str, list[str]] = {}
             for module in names:
+                if module.split(".", 1)[0] in _STDLIB:
+                    # ProjectFacts never reads the facts of a module named like the standard
+                    # library's, so its calls can answer nothing (as when Lib/ is linted).
+                    continue
                 path = self._module_files.get(module)
                 try:
                     data = path.read_bytes() if path is not None else b""
