@@ -19,7 +19,7 @@ from iolint.config import Settings
 from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from iolint.fix import fix_text
 from iolint.fixes.style import join_fitting_brackets, line_length_for
-from iolint.fixes.vetting import pyflakes_messages
+from iolint.fixes.vetting import PyflakesMemo, apply_tracked, pyflakes_messages
 from iolint.runner import process_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -288,6 +288,39 @@ def test_a_fix_that_uses_an_undefined_name_is_refused() -> None:
     undefined = Edit(Position(5, 16), Position(5, 16), "\n    errno.EAGAIN")
     outcome = fix_text(source, _with_extra_fix(undefined), unsafe=False)  # type: ignore[arg-type]
     assert outcome.text == source and [d.code for d in outcome.rejected] == ["IO999"]
+
+
+def test_a_message_the_edit_cannot_have_caused_spares_the_check_of_the_original() -> None:
+    """An unused import far from the edit, about a name the edit does not spell: pyflakes is
+    not run on the text before the fix at all."""
+    before = "import sys\nimport os\n\n\ndef f(fd):\n    os.close(fd)\n"
+    edit = Edit(Position(6, 16), Position(6, 16), "\n    os.fsync(fd)")
+    after, placed = apply_tracked(before, [[edit]])
+    memo = PyflakesMemo()
+    assert memo.gains(before, after, placed) is False
+    assert memo.report(after) is not None and before not in memo._reports
+
+
+def test_a_line_number_shifted_by_the_edit_is_not_a_new_message() -> None:
+    """pyflakes puts the line of the first definition in a redefinition's arguments; an
+    edit above both moves it. Compared by arguments alone the message looked new and the
+    fix was refused; it is about a name the edit does not touch, on lines it did not write."""
+    before = (
+        "import os\n\n\ndef f(fd):\n    os.close(fd)\n\n\n"
+        "def g():\n    pass\n\n\ndef g():\n    pass\n"
+    )
+    edit = Edit(Position(5, 16), Position(5, 16), "\n    os.fsync(fd)")
+    after, placed = apply_tracked(before, [[edit]])
+    assert PyflakesMemo().gains(before, after) is True  # the comparison by arguments alone
+    assert PyflakesMemo().gains(before, after, placed) is False
+
+
+def test_a_message_about_a_name_the_edit_removed_is_still_checked() -> None:
+    """The unused import is far from the edit, but the edit removed the name's last use."""
+    before = "import json\nimport os\n\n\ndef f(x):\n    return json.dumps(x)\n"
+    edit = Edit(Position(6, 11), Position(6, 24), "repr(x)")
+    after, placed = apply_tracked(before, [[edit]])
+    assert PyflakesMemo().gains(before, after, placed) is True
 
 
 @pytest.mark.parametrize("fixture", sorted(FIXTURES.glob("IO*.py")), ids=lambda p: p.stem)

@@ -260,11 +260,11 @@ def _vet_round(
             follows,
         )
         bad = set(blamed)
-        if not bad and flakes.gains(text, new_text):
+        if not bad and flakes.gains(text, new_text, placed):
             bad = {
                 i
                 for i, d in enumerate(candidates)
-                if flakes.gains(text, apply_tracked(text, [d.fix.edits])[0])  # type: ignore[union-attr]
+                if flakes.gains(text, *apply_tracked(text, [d.fix.edits]))  # type: ignore[union-attr]
             } or set(range(len(candidates)))
         if not bad:
             return new_text, candidates, new_diagnostics

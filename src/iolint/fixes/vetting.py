@@ -143,9 +143,23 @@ def gained_findings(
 # ----------------------------------------------------------------- pyflakes
 
 
-def pyflakes_messages(text: str) -> Counter[tuple[str, str]] | None:
-    """pyflakes' findings as (kind, argument) pairs, positions left out so that texts with
-    shifted lines compare; None when pyflakes is unavailable or the text does not parse."""
+@dataclass(frozen=True)
+class FlakesMessage:
+    """One pyflakes message: its kind and arguments (what texts are compared by), its line,
+    and the identifiers its arguments spell (the names it is about)."""
+
+    kind: str
+    args: str
+    line: int
+    words: frozenset[str]
+
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def pyflakes_report(text: str) -> list[FlakesMessage] | None:
+    """pyflakes' messages on ``text``; None when pyflakes is unavailable or the text does
+    not parse."""
     try:
         # Through importlib: pyflakes ships no type information.
         checker_module = importlib.import_module("pyflakes.checker")
@@ -158,7 +172,40 @@ def pyflakes_messages(text: str) -> Counter[tuple[str, str]] | None:
     except (SyntaxError, ValueError):
         return None
     checker = checker_module.Checker(tree, filename="<iolint-fix>")
-    return Counter((type(m).__name__, repr(m.message_args)) for m in checker.messages)
+    return [
+        FlakesMessage(
+            type(m).__name__,
+            repr(m.message_args),
+            m.lineno,
+            frozenset(w for a in m.message_args if isinstance(a, str) for w in _WORD.findall(a)),
+        )
+        for m in checker.messages
+    ]
+
+
+def pyflakes_messages(text: str) -> Counter[tuple[str, str]] | None:
+    """pyflakes' findings as (kind, argument) pairs, positions left out so that texts with
+    shifted lines compare; None when pyflakes is unavailable or the text does not parse."""
+    report = pyflakes_report(text)
+    return None if report is None else _counted(report)
+
+
+def _counted(report: Sequence[FlakesMessage]) -> Counter[tuple[str, str]]:
+    return Counter((m.kind, m.args) for m in report)
+
+
+def _edited(before: str, after: str, placed: Sequence[Placed]) -> tuple[set[int], set[str]]:
+    """The lines of ``after`` the edits wrote (with the line on either side), and every
+    identifier the edits removed from ``before`` or wrote into ``after``."""
+    lines: set[int] = set()
+    words: set[str] = set()
+    for p in placed:
+        first = after.count("\n", 0, p.new_start) + 1
+        last = first + after.count("\n", p.new_start, p.new_end)
+        lines.update(range(first - 1, last + 2))
+        words.update(_WORD.findall(before, p.old_start, p.old_end))
+        words.update(_WORD.findall(after, p.new_start, p.new_end))
+    return lines, words
 
 
 @dataclass
@@ -167,17 +214,32 @@ class PyflakesMemo:
     comparison needs it: a fix round compares its fixed text with the one before, the next
     round starts from that fixed text, and a round that fixes nothing compares nothing."""
 
-    _messages: dict[str, Counter[tuple[str, str]] | None] = field(default_factory=dict)
+    _reports: dict[str, list[FlakesMessage] | None] = field(default_factory=dict)
 
-    def messages(self, text: str) -> Counter[tuple[str, str]] | None:
-        if text not in self._messages:
-            self._messages[text] = pyflakes_messages(text)
-        return self._messages[text]
+    def report(self, text: str) -> list[FlakesMessage] | None:
+        if text not in self._reports:
+            self._reports[text] = pyflakes_report(text)
+        return self._reports[text]
 
-    def gains(self, before_text: str, after_text: str) -> bool:
-        """``after_text`` has a pyflakes message that ``before_text`` has not."""
-        before = self.messages(before_text)
+    def gains(
+        self, before_text: str, after_text: str, placed: Sequence[Placed] | None = None
+    ) -> bool:
+        """``after_text`` has a pyflakes message that ``before_text`` has not.
+
+        With the edits' places, ``before_text`` is checked only when ``after_text`` has a
+        message the edits could have caused: on a line they wrote, or about a name they
+        removed or wrote. pyflakes' messages are about names and the code at their line, so
+        any other message is about code and bindings the edits left as they were: it was
+        there before (perhaps with a line number in its arguments that the edits shifted,
+        which the comparison by arguments would take for a new one)."""
+        after = self.report(after_text)
+        if after is None:
+            return False
+        if placed is not None:
+            lines, words = _edited(before_text, after_text, placed)
+            if not any(m.line in lines or m.words & words for m in after):
+                return False
+        before = self.report(before_text)
         if before is None:
             return False
-        after = self.messages(after_text)
-        return after is not None and bool(after - before)
+        return bool(_counted(after) - _counted(before))
