@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import re
 
-from iolint.stdlib_names import stdlib_modules
-
-_STDLIB = stdlib_modules()
+from iolint.stdlib_names import in_stdlib
 
 # ``import a.b as c, d`` / ``from a.b import ...`` as a line's first statement, with the rest
 # of the line kept to see a ``;`` that may hide a second statement.
@@ -32,7 +30,7 @@ def imports_project_module(text: str, module: str | None = None) -> bool:
     dotted name of the module the text is: its relative imports stay in its own package, so
     they name standard-library modules when that package has a standard-library name (as
     when the standard library itself is linted), and project modules otherwise."""
-    in_stdlib_package = module is not None and module.split(".", 1)[0] in _STDLIB
+    in_stdlib_package = module is not None and in_stdlib(module)
     at = text.find("import")
     while at != -1:  # only the lines that hold the word, each once
         start = text.rfind("\n", 0, at) + 1
@@ -54,9 +52,9 @@ def _line_may_import_project(line: str, in_stdlib_package: bool) -> bool:
     if source is not None:
         if source.startswith("."):
             return not in_stdlib_package
-        return source.split(".", 1)[0] not in _STDLIB
+        return not in_stdlib(source)
     for part in rest.split("#", 1)[0].split(","):
         found = _NAME.match(part)
-        if found is None or found.group(1).split(".", 1)[0] not in _STDLIB:
+        if found is None or not in_stdlib(found.group(1)):
             return True
     return False

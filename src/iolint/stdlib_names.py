@@ -32,3 +32,9 @@ def stdlib_modules() -> frozenset[str]:
                 if name.isidentifier() and entry != "site-packages":
                     found.add(name)
     return frozenset(found)
+
+
+def in_stdlib(dotted: str) -> bool:
+    """Whether a dotted name (``os.path``, ``email.parser.Parser``) lies under a top-level
+    module of the standard library."""
+    return dotted.split(".", 1)[0] in stdlib_modules()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from iolint.diagnostics import Edit, Position
 from iolint.model import ModuleModel
-from iolint.stdlib_names import stdlib_modules
+from iolint.stdlib_names import in_stdlib
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class _Import:
 
     @property
     def stdlib(self) -> bool:
-        return self.module.split(".")[0] in stdlib_modules()
+        return in_stdlib(self.module)
 
 
 def _describe(stmt: ast.Import | ast.ImportFrom) -> _Import:

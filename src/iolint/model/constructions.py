@@ -22,18 +22,16 @@ from typing import TYPE_CHECKING
 
 from iolint.model.index import CallFact, KindFact, absolute_module
 from iolint.model.kinds import ObjKind
-from iolint.stdlib_names import stdlib_modules
+from iolint.stdlib_names import in_stdlib
 
 if TYPE_CHECKING:
     from iolint.model.module import ModuleModel
-
-_STDLIB = stdlib_modules()
 
 
 def _is_class_callee(qualname: str | None) -> bool:
     if not qualname or qualname.startswith("builtins."):
         return False
-    return qualname.split(".", 1)[0] not in _STDLIB and qualname.rsplit(".", 1)[-1][:1].isupper()
+    return not in_stdlib(qualname) and qualname.rsplit(".", 1)[-1][:1].isupper()
 
 
 def _shape(call: ast.Call) -> tuple[int, tuple[str, ...], bool]:

@@ -27,10 +27,9 @@ from iolint.model.kinds import call_arg, literal_int, literal_str
 from iolint.model.module import ModuleModel
 from iolint.model.scopes import dotted_name
 from iolint.model.writer_calls import written_arguments
-from iolint.stdlib_names import stdlib_modules
+from iolint.stdlib_names import in_stdlib
 
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_STDLIB = stdlib_modules()
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 OPEN_FUNCS = frozenset({"builtins.open", "io.open", "codecs.open"})
@@ -699,7 +698,7 @@ class _Walker:
             return
         if q == "os.dup":
             return  # see resolve(): the same file, not a use of it
-        if (q is None or not _is_stdlib(q)) and self.helper_effects(c):
+        if (q is None or not in_stdlib(q)) and self.helper_effects(c):
             return
         if receiver is not None and not receiver_is_module and q is None:
             if meth == "open" and self.path_open(c, receiver):
@@ -988,10 +987,6 @@ class _Walker:
             return
         file = self.file_by_path(source)
         self.facts.publishes.append(Publish(c, api, source, target, self.next_seq(), file))
-
-
-def _is_stdlib(qualname: str) -> bool:
-    return qualname.split(".", 1)[0] in _STDLIB
 
 
 def _moves_aside(model: ModuleModel, source: ast.expr, target: ast.expr) -> bool:

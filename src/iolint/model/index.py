@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from iolint.cache_write import write_entry
 from iolint.collector import paused_collection
 from iolint.model.kinds import Category, ObjKind
-from iolint.stdlib_names import stdlib_modules
+from iolint.stdlib_names import in_stdlib
 
 if TYPE_CHECKING:
     from iolint.model.atomic_writers import WriterFacts
@@ -172,8 +172,6 @@ class ModuleFacts:
 ABSENT = "absent"
 # A dependency on the atomic writers of a package, not on a module: ``@writers:<directory>``.
 WRITERS_KEY = "@writers:"
-# Top-level names of the standard library, never project modules.
-_STDLIB: frozenset[str] = stdlib_modules()
 
 
 class ProjectFacts:
@@ -194,7 +192,7 @@ class ProjectFacts:
         self.consulted: dict[str, str] = {}
 
     def _module(self, name: str) -> ModuleFacts | None:
-        if name.split(".", 1)[0] in _STDLIB:
+        if in_stdlib(name):
             return None  # a project does not define the standard library's modules
         if name not in self.modules:
             self.modules[name] = self.index.module_facts(name) if self.index else None
@@ -695,7 +693,7 @@ class ProjectIndex:
                 return None
             callers: dict[str, list[str]] = {}
             for module in names:
-                if module.split(".", 1)[0] in _STDLIB:
+                if in_stdlib(module):
                     # ProjectFacts never reads the facts of a module named like the standard
                     # library's, so its calls can answer nothing (as when Lib/ is linted).
                     continue
