@@ -767,10 +767,7 @@ class _Walker:
             return
         if q in DUMPERS:
             target = call_arg(c, DUMPERS[q])
-            found = self.resolve(target) if target is not None else None
-            if isinstance(found, tuple):
-                file, buffered, is_fd = found
-                self.event(file, "write", c, buffered=buffered and not is_fd, view=expr_key(target))
+            if target is not None and self.written_through(c, target):
                 return
         if q == "builtins.print":
             for kw in c.keywords:
@@ -798,12 +795,18 @@ class _Walker:
         (:mod:`iolint.model.writer_calls`)."""
         hit = False
         for arg in written_arguments(c):
-            found = self.resolve(arg)
-            if isinstance(found, tuple):
-                file, buffered, is_fd = found
-                self.event(file, "write", c, buffered=buffered and not is_fd, view=expr_key(arg))
-                hit = True
+            hit = self.written_through(c, arg) or hit
         return hit
+
+    def written_through(self, c: ast.Call, arg: ast.expr) -> bool:
+        """``c`` writes into ``arg`` (``json.dump(obj, f)``, ``parser.write(f)``): a write of
+        the function's file ``arg`` names, through its buffer unless it is a descriptor."""
+        found = self.resolve(arg)
+        if not isinstance(found, tuple):
+            return False
+        file, buffered, is_fd = found
+        self.event(file, "write", c, buffered=buffered and not is_fd, view=expr_key(arg))
+        return True
 
     def helper_effects(self, c: ast.Call) -> bool:
         """A project function that returns a temp file, or writes the path it is given
