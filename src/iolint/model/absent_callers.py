@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 
+from iolint.model.kinds import call_arg
 from iolint.model.module import ModuleModel
 from iolint.model.platform import checked_absent
 
@@ -22,17 +23,6 @@ def _parameter_index(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> i
     for i, a in enumerate(params):
         if a.arg == name:
             return i
-    return None
-
-
-def _argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
-    if any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
-        return None
-    if index < len(call.args):
-        return call.args[index]
-    for k in call.keywords:
-        if k.arg == name:
-            return k.value
     return None
 
 
@@ -71,7 +61,7 @@ def callers_checked_absent(model: ModuleModel, publish: ast.Call, target: ast.ex
     if not calls:
         return False
     for call in calls:
-        arg = _argument(call, index, target.id)
+        arg = call_arg(call, index, target.id)
         if arg is None or not checked_absent(model, call, arg):
             return False
     return True
