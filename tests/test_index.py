@@ -3,6 +3,7 @@ written to a temporary directory, linted through the CLI and the flake8 plugin."
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -13,7 +14,15 @@ import pytest
 from iolint.cache import ResultCache
 from iolint.cli import main
 from iolint.config import ConfigResolver
-from iolint.model.index import ModuleFacts, ProjectIndex, module_name
+from iolint.model.index import (
+    LintedModule,
+    ModuleFacts,
+    ProjectIndex,
+    derive_facts,
+    module_name,
+)
+from iolint.model.module import ModuleModel
+from iolint.model.source import SourceText
 from iolint.runner import cached_result
 
 MIXIN = """\
@@ -379,3 +388,54 @@ def test_an_index_entry_written_before_the_newer_facts_still_loads() -> None:
     assert facts.fsyncs == {"sync_file": 0}
     assert facts.writes == {} and facts.system_temps == {}
     assert facts.constructions == {} and facts.returned_bounds == {}
+
+
+def _model_of(path: Path, text: str, name: str) -> ModuleModel:
+    return ModuleModel(ast.parse(text), SourceText(text), str(path), module=name)
+
+
+RE_EXPORTS = """\
+from pkg.tempfiles import render as publish
+
+
+class Report(publish.Base):
+    pass
+
+
+def build():
+    return Report(publish())
+"""
+
+
+@pytest.mark.parametrize(("name", "text"), [("tempfiles", TEMP_HELPERS), ("exports", RE_EXPORTS)])
+def test_the_linted_module_own_facts_come_from_its_model_without_a_second_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str
+) -> None:
+    # A module asks the project about its own top-level names; while it is linted, its
+    # facts are derived from the tree and scopes already built, and they are the facts
+    # the file gives on its own (one module with I/O facts, one with re-exports only).
+    root = _package(tmp_path, {"pkg/tempfiles.py": TEMP_HELPERS, f"pkg/{name}.py": text})
+    path = root / "pkg" / f"{name}.py"
+    expected = ProjectIndex(root, None).facts_of_file(path)
+    assert expected is not None
+    linted = LintedModule(text, _model_of(path, text, f"pkg.{name}"))
+
+    def no_parse(*args: object) -> None:
+        raise AssertionError("the linted module was parsed again")
+
+    monkeypatch.setattr("iolint.engine.parse", no_parse)
+    facts = ProjectIndex(root, None).facts_of_file(path, linted=linted)
+    assert facts is not None and facts.to_json() == expected.to_json()
+
+
+def test_an_unsaved_text_leaves_the_module_facts_to_the_file_on_disk(tmp_path: Path) -> None:
+    # The language server lints the editor's buffer: the facts of the module the project
+    # sees are still those of the file on disk, as for every other module.
+    root = _package(tmp_path, {"pkg/tempfiles.py": TEMP_HELPERS})
+    path = root / "pkg" / "tempfiles.py"
+    edited = TEMP_HELPERS + "\n\ndef sync_file(f):\n    os.fsync(f.fileno())\n"
+    linted = LintedModule(edited, _model_of(path, edited, "pkg.tempfiles"))
+    facts = ProjectIndex(root, None).facts_of_file(path, linted=linted)
+    assert facts is not None and facts.fsyncs == {}
+    # ... where the buffer's own facts would have had the helper it adds.
+    assert derive_facts(edited, str(path), "pkg.tempfiles", False).fsyncs == {"sync_file": 0}

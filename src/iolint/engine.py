@@ -12,6 +12,7 @@ import ast
 import re
 import warnings
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -179,11 +180,12 @@ def lint_text(
     ctx = RuleContext(model, options)
     diagnostics: list[Diagnostic] = []
     errors: list[str] = []
-    for rule in active:
-        try:
-            diagnostics.extend(rule.check(ctx))
-        except Exception as exc:  # a rule bug must never take the user's run down
-            errors.append(f"{rule.code} crashed on {path}: {type(exc).__name__}: {exc}")
+    with project.linting(text, model) if project is not None else nullcontext():
+        for rule in active:
+            try:
+                diagnostics.extend(rule.check(ctx))
+            except Exception as exc:  # a rule bug must never take the user's run down
+                errors.append(f"{rule.code} crashed on {path}: {type(exc).__name__}: {exc}")
     if noqa:
         diagnostics = filter_noqa(text, diagnostics)
     unique = sorted(set(diagnostics), key=Diagnostic.sort_key)

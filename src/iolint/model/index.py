@@ -27,6 +27,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -174,6 +175,23 @@ ABSENT = "absent"
 WRITERS_KEY = "@writers:"
 
 
+@dataclass(frozen=True)
+class LintedModule:
+    """The module being linted, offered to the index while it is. A module asks the project
+    about its own top-level names (``project_qualname`` gives ``pkg.mod.Name`` for them);
+    when the file on disk holds the very text being linted, its facts are derived from the
+    tree and scopes already built instead of parsing and indexing the file a second time.
+    ``model`` is a ``ModuleModel`` (typed ``Any`` to avoid an import cycle)."""
+
+    text: str
+    model: Any
+
+    def built_from(self, text: str, name: str, is_package: bool) -> bool:
+        return (
+            text == self.text and name == self.model.module and is_package == self.model.is_package
+        )
+
+
 class ProjectFacts:
     """The facts one linted module reads from the rest of its project.
 
@@ -190,12 +208,22 @@ class ProjectFacts:
         self.modules: dict[str, ModuleFacts | None] = dict(modules or {})
         self.index = index
         self.consulted: dict[str, str] = {}
+        self.linted: LintedModule | None = None
+
+    @contextmanager
+    def linting(self, text: str, model: Any) -> Iterator[None]:
+        """Offer the model of ``text`` to the index while the rules run on it."""
+        self.linted = LintedModule(text, model)
+        try:
+            yield
+        finally:
+            self.linted = None
 
     def _module(self, name: str) -> ModuleFacts | None:
         if in_stdlib(name):
             return None  # a project does not define the standard library's modules
         if name not in self.modules:
-            self.modules[name] = self.index.module_facts(name) if self.index else None
+            self.modules[name] = self.index.module_facts(name, self.linted) if self.index else None
         facts = self.modules[name]
         if name not in self.consulted and (facts is not None or self.index is not None):
             self.consulted[name] = facts.digest() if facts is not None else ABSENT
@@ -405,28 +433,41 @@ def absolute_module(current: str, is_package: bool, node: ast.ImportFrom) -> str
 # ---------------------------------------------------------------------- deriving facts
 
 
-def derive_facts(text: str, path: str, name: str, is_package: bool) -> ModuleFacts:
-    """The facts of one module, from its source text (empty when it cannot be parsed)."""
+def derive_facts(
+    text: str, path: str, name: str, is_package: bool, built: Any = None
+) -> ModuleFacts:
+    """The facts of one module, from its source text (empty when it cannot be parsed).
+    ``built``: a ``ModuleModel`` of this very text, whose tree and scopes are reused (the
+    facts are still those of a model that knows this module only)."""
     from iolint.engine import parse
     from iolint.model.module import ModuleModel
     from iolint.model.source import SourceText
 
     if not any(word in text for word in FACT_TRIGGERS):
-        imports, stars, constructions, bases = _imports_only(text, path, name, is_package)
+        imports, stars, constructions, bases = _imports_only(
+            text, path, name, is_package, None if built is None else built.tree
+        )
         classes = {k: ClassFacts(v) for k, v in bases.items()}
         return ModuleFacts(name, imports, stars, classes=classes, constructions=constructions)
-    tree = parse(text, path)
+    tree = parse(text, path) if built is None else built.tree
     if not isinstance(tree, ast.Module):
         return ModuleFacts(name)
     try:
-        model = ModuleModel(tree, SourceText(text), path, module=name, is_package=is_package)
+        model = ModuleModel(
+            tree,
+            SourceText(text) if built is None else built.source,
+            path,
+            module=name,
+            is_package=is_package,
+            scopes=None if built is None else built.scopes,
+        )
         return model_facts(model, name, is_package)
     except RecursionError:
         return ModuleFacts(name)
 
 
 def _imports_only(
-    text: str, path: str, name: str, is_package: bool
+    text: str, path: str, name: str, is_package: bool, tree: ast.Module | None = None
 ) -> tuple[
     dict[str, str], tuple[str, ...], dict[str, tuple[CallFact, ...]], dict[str, tuple[str, ...]]
 ]:
@@ -438,12 +479,12 @@ def _imports_only(
     from iolint.engine import parse
     from iolint.model.constructions import unknown_constructions
 
-    tree = parse(text, path)
-    if not isinstance(tree, ast.Module):
+    parsed = parse(text, path) if tree is None else tree
+    if not isinstance(parsed, ast.Module):
         return {}, (), {}, {}
     return (
-        *_module_imports(tree, name, is_package),
-        *unknown_constructions(tree, name, is_package),
+        *_module_imports(parsed, name, is_package),
+        *unknown_constructions(parsed, name, is_package),
     )
 
 
@@ -585,10 +626,12 @@ class ProjectIndex:
         *,
         derive: bool = True,
         resolved: bool = False,
+        linted: LintedModule | None = None,
     ) -> ModuleFacts | None:
         """The facts of the module in ``path`` (read unless ``data`` is given); with
         ``derive=False`` only what the disk cache already holds. ``resolved``: ``path`` is
-        already ``resolve()``d (module_file's paths are)."""
+        already ``resolve()``d (module_file's paths are). ``linted``: the module being linted,
+        whose model is reused when ``path`` holds its text."""
         if not resolved:
             path = path.resolve()
         stamp = _stamp(path) if data is None else None
@@ -613,11 +656,15 @@ class ProjectIndex:
 
             text = read_text(data)
             with paused_collection():  # a whole module's model, as when linting a file
-                facts = (
-                    ModuleFacts(name)
-                    if not isinstance(text, str)
-                    else derive_facts(text, str(path), name, is_package)
-                )
+                if not isinstance(text, str):
+                    facts = ModuleFacts(name)
+                else:
+                    built = (
+                        linted.model
+                        if linted is not None and linted.built_from(text, name, is_package)
+                        else None
+                    )
+                    facts = derive_facts(text, str(path), name, is_package, built)
             self._store(digest, facts)
         self._facts[path] = (digest, facts, stamp)
         return facts
@@ -710,9 +757,9 @@ class ProjectIndex:
             self._callers = {k: tuple(v) for k, v in callers.items()}
         return self._callers.get(name, ())
 
-    def module_facts(self, name: str) -> ModuleFacts | None:
+    def module_facts(self, name: str, linted: LintedModule | None = None) -> ModuleFacts | None:
         path = self.module_file(name)
-        return None if path is None else self.facts_of_file(path, resolved=True)
+        return None if path is None else self.facts_of_file(path, resolved=True, linted=linted)
 
     def atomic_writers(self, package: Path) -> tuple[ProjectWriter, ...]:
         """The atomic writers of the modules under ``package`` (a top-level package of this

@@ -41,6 +41,7 @@ from iolint.model.scopes import (
     FUNCTION_NODES,
     Binding,
     Scope,
+    ScopeIndex,
     build_index,
     dotted_name,
     walk_local,
@@ -70,6 +71,7 @@ class ModuleModel:
         module: str | None = None,
         is_package: bool = False,
         project: ProjectFacts | None = None,
+        scopes: ScopeIndex | None = None,
     ) -> None:
         self.tree = tree
         self.source = source
@@ -81,7 +83,9 @@ class ModuleModel:
         self.project = project
         self._returns_in_progress: set[int] = set()
         self._kinds: dict[ast.AST, ObjKind | None] = {}
-        index = build_index(tree)
+        # ``scopes``: the index another model built from this very tree (it is read-only).
+        index = scopes if scopes is not None else build_index(tree)
+        self.scopes = index
         self.module_scope = index.module_scope
         self._scope_of = index.scope_of_node
         self.parents = index.parents
