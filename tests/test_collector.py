@@ -50,3 +50,13 @@ def test_nested_pauses_switch_back_on_once() -> None:
             pass
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_objects_alive_after_the_file_are_not_pushed_to_the_oldest_generation() -> None:
+    # In a flake8 worker, what is alive when the file is done is flake8's own state for that
+    # file, about to die: it must stay young, where it is freed cheaply, not reach the
+    # generation only full collections traverse.
+    with paused_collection():
+        alive: list[object] = [object()]
+    assert any(o is alive for o in gc.get_objects(generation=1))
+    assert not any(o is alive for o in gc.get_objects(generation=2))

@@ -93,7 +93,7 @@ class ModuleModel:
         self._calls_by_name = index.calls_by_name
         self._facts: dict[Callable[[ModuleModel], object], object] = {}
         self._class_attributes: dict[ast.ClassDef, dict[str, list[Binding]]] = {}
-        self._by_type: dict[type, list[ast.AST]] | None = None
+        self._by_type = index.by_type
 
     def fact(self, factory: Callable[[ModuleModel], T]) -> T:
         """A derived fact, computed by ``factory(model)`` once per module and shared by every
@@ -145,11 +145,6 @@ class ModuleModel:
         the model already built: much cheaper than another ``ast.walk(model.tree)``. Nodes
         come in the index's visiting order, not source order; operator and context nodes
         (``ast.Add``, ``ast.Load``) are not indexed."""
-        if self._by_type is None:
-            by_type: dict[type, list[ast.AST]] = {}
-            for node in self._scope_of:
-                by_type.setdefault(type(node), []).append(node)
-            self._by_type = by_type
         out: list[N] = []
         for t in types:
             out.extend(self._by_type.get(t, ()))  # type: ignore[arg-type]

@@ -140,6 +140,9 @@ class ScopeIndex:
     parents: dict[ast.AST, ast.AST]
     calls: list[ast.Call]
     calls_by_name: dict[str, list[ast.Call]]
+    # Every node by its exact type, in visiting order (ModuleModel.nodes): recorded during
+    # the walk, which already knows each node's type, instead of in a second pass.
+    by_type: dict[type, list[ast.AST]]
 
 
 def _import_bindings(node: ast.Import | ast.ImportFrom) -> list[Binding]:
@@ -206,6 +209,8 @@ def build_index(tree: ast.Module) -> ScopeIndex:
     parents: dict[ast.AST, ast.AST] = {}
     calls: list[ast.Call] = []
     calls_by_name: dict[str, list[ast.Call]] = {}
+    by_type: dict[type, list[ast.AST]] = {}
+    of_type = by_type.get
 
     # This loop visits every node of every file the rules look at, so it dispatches on the
     # exact node type (``ast.parse`` creates no subclasses) with the commonest types first.
@@ -222,8 +227,13 @@ def build_index(tree: ast.Module) -> ScopeIndex:
     append = stack.append
     while stack:
         node, scope = pop()
-        scope_of_node[node] = scope
         t = type(node)
+        if node not in scope_of_node:  # defaults are reached twice (their def and arguments)
+            same = of_type(t)
+            if same is None:
+                by_type[t] = same = []
+            same.append(node)
+        scope_of_node[node] = scope
 
         if t is Name:
             if type(node.ctx) is Load:  # type: ignore[attr-defined]
@@ -278,7 +288,7 @@ def build_index(tree: ast.Module) -> ScopeIndex:
                 parents[value] = node
                 append((value, scope))
 
-    return ScopeIndex(module_scope, scope_of_node, parents, calls, calls_by_name)
+    return ScopeIndex(module_scope, scope_of_node, parents, calls, calls_by_name, by_type)
 
 
 def _visit_def(
