@@ -500,9 +500,9 @@ class ModuleModel:
         return None
 
     def _annotation_kind(self, annotation: ast.expr | None) -> ObjKind | None:
-        """The kind an annotation names: a socket, or an asyncio stream reader, also inside
-        ``Optional[...]``, ``Union[..., None]`` and ``X | None`` (the object may be absent,
-        but when it is there it is that)."""
+        """The kind an annotation names: a socket, an asyncio stream reader or a raw file,
+        also inside ``Optional[...]``, ``Union[..., None]`` and ``X | None`` (the object may be
+        absent, but when it is there it is that)."""
         if annotation is None:
             return None
         members = _union_members(annotation)
@@ -513,6 +513,10 @@ class ModuleModel:
             return SOCKET
         if self.qualname(only) in STREAM_READER_TYPES:
             return ObjKind(Category.STREAM_READER)
+        if self.qualname(only) == "io.FileIO":
+            # ``f: io.FileIO``: an unbuffered binary file, whose ``write`` can be short (the
+            # buffered ``io.BufferedWriter`` and ``BinaryIO`` write all or raise).
+            return ObjKind(Category.FILE, raw=True)
         return None
 
     def _annotation_is_socket(self, annotation: ast.expr) -> bool:
