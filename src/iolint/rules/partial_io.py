@@ -36,6 +36,7 @@ from iolint.model.io_calls import (
 )
 from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.length_checks import gives_up_on_short_read
+from iolint.model.fill_loops import FullSizeRefill, full_size_refill
 from iolint.model.line_streams import line_stream, literal_line_type, tests_empty_line
 from iolint.model.write_offsets import replaced_offset
 from iolint.rules.base import Rule, RuleContext
@@ -426,6 +427,9 @@ class ShortReadAssumed(Rule):
                 continue  # a datagram or raw socket hands over whole messages
             sink = self._sink_of(model, read)
             if sink is None:
+                refill = full_size_refill(model, read)
+                if refill is not None and (refill.stream or ctx.options.strict):
+                    yield self.diagnostic(ctx, call, _refill_message(read.label, refill))
                 continue
             remedy = (
                 "read in a loop until you have exactly n bytes and raise EOFError on b''"
@@ -487,6 +491,15 @@ class ShortReadAssumed(Rule):
                 ):
                     return sink
         return None
+
+
+def _refill_message(label: str, refill: FullSizeRefill) -> str:
+    return (
+        f"`{label}` asks for `{refill.size}` bytes, the whole size, on every round of a loop "
+        f"that fills `{refill.buffer}` up to `{refill.size}`: after a short read it can return "
+        f"bytes past the end of this message, which the loop swallows; ask for what is left "
+        f"(`{refill.size} - len({refill.buffer})`)"
+    )
 
 
 # ------------------------------------------------------------------------------- IO104
