@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Callable, TypeVar, cast
 
 from iolint.diagnostics import Position
+from iolint.model.addrinfo import addrinfo_type
 from iolint.model.constructions import constructor_parameter_kind
 from iolint.model.index import ProjectFacts, absolute_module
 from iolint.model.kinds import (
@@ -753,6 +754,11 @@ class ModuleModel:
         about those."""
         q = self.call_qualname(call)
         position = 2 if q == "socket.fromfd" else 1
+        if q == "socket.socket" and call.args and not isinstance(call.args[0], ast.Constant):
+            # ``socket.socket(*entry[:3])`` from ``getaddrinfo(..., type=SOCK_STREAM)``.
+            asked = addrinfo_type(self, call)
+            if asked is not None:
+                return not self._names_stream_type(asked)
         if any(isinstance(a, ast.Starred) for a in call.args) or any(
             k.arg is None for k in call.keywords
         ):
@@ -761,12 +767,16 @@ class ModuleModel:
         if type_arg is None:
             # socket.socket(fileno=fd) takes its type from the descriptor
             return q == "socket.fromfd" or call_arg(call, 3, "fileno") is not None
+        return not self._names_stream_type(type_arg)
+
+    def _names_stream_type(self, type_arg: ast.expr) -> bool:
+        """``SOCK_STREAM`` (possibly with flags such as ``SOCK_CLOEXEC``), no message type."""
         if any(
             self.mentions(type_arg, f"socket.{name}")
             for name in ("SOCK_DGRAM", "SOCK_RAW", "SOCK_SEQPACKET")
         ):
-            return True
-        return not self.mentions(type_arg, "socket.SOCK_STREAM")
+            return False
+        return self.mentions(type_arg, "socket.SOCK_STREAM")
 
     def is_path_expr(self, expr: ast.expr, _seen: frozenset[int] = frozenset()) -> bool:
         """Whether ``expr`` is a ``pathlib.Path`` (a call, ``p / "x"``, or a name bound only
