@@ -512,9 +512,10 @@ class ModuleModel:
         only = members[0]
         if self._annotation_is_socket(only):
             return SOCKET
-        if self.qualname(only) in STREAM_READER_TYPES:
+        q = self.qualname(only)
+        if q in STREAM_READER_TYPES:
             return ObjKind(Category.STREAM_READER)
-        if self.qualname(only) == "io.FileIO":
+        if q == "io.FileIO":
             # ``f: io.FileIO``: an unbuffered binary file, whose ``write`` can be short (the
             # buffered ``io.BufferedWriter`` and ``BinaryIO`` write all or raise).
             return ObjKind(Category.FILE, raw=True)
