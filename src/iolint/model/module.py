@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Callable, TypeVar, cast
 
 from iolint.diagnostics import Position
+from iolint.model.addrinfo import addrinfo_type
 from iolint.model.constructions import constructor_parameter_kind
 from iolint.model.index import ProjectFacts, absolute_module
 from iolint.model.kinds import (
@@ -495,9 +496,9 @@ class ModuleModel:
         return None
 
     def _annotation_kind(self, annotation: ast.expr | None) -> ObjKind | None:
-        """The kind an annotation names: a socket, or an asyncio stream reader, also inside
-        ``Optional[...]``, ``Union[..., None]`` and ``X | None`` (the object may be absent,
-        but when it is there it is that)."""
+        """The kind an annotation names: a socket, an asyncio stream reader or a raw file,
+        also inside ``Optional[...]``, ``Union[..., None]`` and ``X | None`` (the object may be
+        absent, but when it is there it is that)."""
         if annotation is None:
             return None
         members = _union_members(annotation)
@@ -506,8 +507,13 @@ class ModuleModel:
         only = members[0]
         if self._annotation_is_socket(only):
             return SOCKET
-        if self.qualname(only) in STREAM_READER_TYPES:
+        q = self.qualname(only)
+        if q in STREAM_READER_TYPES:
             return ObjKind(Category.STREAM_READER)
+        if q == "io.FileIO":
+            # ``f: io.FileIO``: an unbuffered binary file, whose ``write`` can be short (the
+            # buffered ``io.BufferedWriter`` and ``BinaryIO`` write all or raise).
+            return ObjKind(Category.FILE, raw=True)
         return None
 
     def _annotation_is_socket(self, annotation: ast.expr) -> bool:
@@ -744,6 +750,11 @@ class ModuleModel:
         about those."""
         q = self.call_qualname(call)
         position = 2 if q == "socket.fromfd" else 1
+        if q == "socket.socket" and call.args and not isinstance(call.args[0], ast.Constant):
+            # ``socket.socket(*entry[:3])`` from ``getaddrinfo(..., type=SOCK_STREAM)``.
+            asked = addrinfo_type(self, call)
+            if asked is not None:
+                return not self._names_stream_type(asked)
         if any(isinstance(a, ast.Starred) for a in call.args) or any(
             k.arg is None for k in call.keywords
         ):
@@ -752,12 +763,16 @@ class ModuleModel:
         if type_arg is None:
             # socket.socket(fileno=fd) takes its type from the descriptor
             return q == "socket.fromfd" or call_arg(call, 3, "fileno") is not None
+        return not self._names_stream_type(type_arg)
+
+    def _names_stream_type(self, type_arg: ast.expr) -> bool:
+        """``SOCK_STREAM`` (possibly with flags such as ``SOCK_CLOEXEC``), no message type."""
         if any(
             self.mentions(type_arg, f"socket.{name}")
             for name in ("SOCK_DGRAM", "SOCK_RAW", "SOCK_SEQPACKET")
         ):
-            return True
-        return not self.mentions(type_arg, "socket.SOCK_STREAM")
+            return False
+        return self.mentions(type_arg, "socket.SOCK_STREAM")
 
     def is_path_expr(self, expr: ast.expr, _seen: frozenset[int] = frozenset()) -> bool:
         """Whether ``expr`` is a ``pathlib.Path`` (a call, ``p / "x"``, or a name bound only

@@ -20,6 +20,7 @@ from iolint.model.consequence import (
     truth_guarded,
 )
 from iolint.model.eof import EofVerdict, analyze_eof
+from iolint.model.fill_loops import FullSizeRefill, full_size_refill
 from iolint.model.handlers import covering_handlers, gives_up
 from iolint.model.io_calls import (
     READ_CALL_NAMES,
@@ -37,6 +38,7 @@ from iolint.model.io_calls import (
 from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.length_checks import gives_up_on_short_read
 from iolint.model.line_streams import line_stream, literal_line_type, tests_empty_line
+from iolint.model.write_offsets import replaced_offset
 from iolint.rules.base import Rule, RuleContext
 
 READ_TRIGGERS = ("read(", "pread(", "readinto(", "recv(", "recv_into(")
@@ -71,9 +73,15 @@ class UncheckedWriteCount(Rule):
         through_executors = model.calls_named("run_in_executor", "to_thread", "run_sync")
         for call, target in [*((c, c) for c in direct), *_executor_calls(model, through_executors)]:
             found = write_count_call(model, target)
-            if found is None or not model.is_discarded(call):
+            if found is None:
                 continue
             label, payload = found
+            if not model.is_discarded(call):
+                if target is call:
+                    offset = replaced_offset(model, call, payload)
+                    if offset is not None:
+                        yield self.diagnostic(ctx, call, _replaced_offset_message(label, offset))
+                continue
             dest = receiver_of(call) if label == "raw write()" else call_arg(call, 0)
             # A single wake-up byte (self-pipe trick) is written whole or not at all, and a
             # message-oriented descriptor (tun/tap, datagram) takes a write whole or fails.
@@ -96,6 +104,15 @@ class UncheckedWriteCount(Rule):
         from iolint.fixes.write_all import write_all_fix
 
         return write_all_fix(model, call, label)
+
+
+def _replaced_offset_message(label: str, offset: str) -> str:
+    return (
+        f"`{label}` returns the count of this call only, but it replaces the offset "
+        f"`{offset}` instead of adding to it: after a short write the loop writes from the "
+        f"wrong place (bytes already written go out again) or never ends; use "
+        f"`{offset} += ...`"
+    )
 
 
 def _executor_calls(
@@ -410,6 +427,9 @@ class ShortReadAssumed(Rule):
                 continue  # a datagram or raw socket hands over whole messages
             sink = self._sink_of(model, read)
             if sink is None:
+                refill = full_size_refill(model, read)
+                if refill is not None and (refill.stream or ctx.options.strict):
+                    yield self.diagnostic(ctx, call, _refill_message(read.label, refill))
                 continue
             remedy = (
                 "read in a loop until you have exactly n bytes and raise EOFError on b''"
@@ -471,6 +491,15 @@ class ShortReadAssumed(Rule):
                 ):
                     return sink
         return None
+
+
+def _refill_message(label: str, refill: FullSizeRefill) -> str:
+    return (
+        f"`{label}` asks for `{refill.size}` bytes, the whole size, on every round of a loop "
+        f"that fills `{refill.buffer}` up to `{refill.size}`: after a short read it can return "
+        f"bytes past the end of this message, which the loop swallows; ask for what is left "
+        f"(`{refill.size} - len({refill.buffer})`)"
+    )
 
 
 # ------------------------------------------------------------------------------- IO104
