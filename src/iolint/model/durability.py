@@ -56,6 +56,10 @@ OS_FD_WRITES = frozenset(
 )
 PUBLISH_FUNCS = {"os.rename": "os.rename", "os.replace": "os.replace", "shutil.move": "shutil.move"}
 UNLINK_FUNCS = frozenset({"os.remove", "os.unlink"})
+# Module-level loaders that accept a path as well as a file (``frontmatter.load(path)``,
+# ``toml.load(path)``, ``np.load(path)``): given a path, they read that file. Given an open
+# file instead, the ``open()`` that made it is the read already recorded.
+_LOADER_NAMES = frozenset({"load", "safe_load", "full_load", "unsafe_load"})
 # Names whose presence in a function makes it worth analyzing.
 INTERESTING_CALLS = (
     "open",
@@ -700,6 +704,9 @@ class _Walker:
             return  # see resolve(): the same file, not a use of it
         if (q is None or not in_stdlib(q)) and self.helper_effects(c):
             return
+        if q is not None and c.args and q.rpartition(".")[2] in _LOADER_NAMES:
+            if self.loader_read(c):
+                return
         if receiver is not None and not receiver_is_module and q is None:
             if meth == "open" and self.path_open(c, receiver):
                 return
@@ -912,6 +919,19 @@ class _Walker:
         buffering = literal_int(call_arg(c, 1, "buffering"))
         buffered = not (buffering == 0 and "b" in mode)
         self.new_file(c, "path.open", receiver, mode, self._temp_of_path(receiver), buffered)
+        return True
+
+    def loader_read(self, c: ast.Call) -> bool:
+        """``X.load(path)``: a read of ``path`` (a read-modify-write when the function rewrites
+        it). A file object of the function passed instead is not a path; its ``open()`` was
+        recorded as the read."""
+        first = c.args[0]
+        if self.resolve(first) is not None:
+            return False
+        pk = path_key(self.model, first)
+        if pk is None:
+            return False
+        self.facts.read_paths.setdefault(pk, self.next_seq())
         return True
 
     def path_write(self, c: ast.Call, receiver: ast.expr) -> None:
