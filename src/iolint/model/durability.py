@@ -59,7 +59,7 @@ UNLINK_FUNCS = frozenset({"os.remove", "os.unlink"})
 # Module-level loaders that accept a path as well as a file (``frontmatter.load(path)``,
 # ``toml.load(path)``, ``np.load(path)``): given a path, they read that file. Given an open
 # file instead, the ``open()`` that made it is the read already recorded.
-_LOADER_NAMES = frozenset({"load", "safe_load", "full_load", "unsafe_load"})
+LOADER_NAMES = frozenset({"load", "safe_load", "full_load", "unsafe_load"})
 # Names whose presence in a function makes it worth analyzing.
 INTERESTING_CALLS = (
     "open",
@@ -704,7 +704,7 @@ class _Walker:
             return  # see resolve(): the same file, not a use of it
         if (q is None or not in_stdlib(q)) and self.helper_effects(c):
             return
-        if q is not None and c.args and q.rpartition(".")[2] in _LOADER_NAMES:
+        if q is not None and c.args and q.rpartition(".")[2] in LOADER_NAMES:
             if self.loader_read(c):
                 return
         if receiver is not None and not receiver_is_module and q is None:

@@ -17,6 +17,7 @@ from iolint.edits import insert_before_statement, stands_alone
 from iolint.model import ModuleModel
 from iolint.model.absent_callers import callers_checked_absent
 from iolint.model.branches import OnePerTarget
+from iolint.model.class_state import rewrites_class_state
 from iolint.model.cross_device import exdev_falls_back
 from iolint.model.durability import (
     DARWIN,
@@ -944,11 +945,16 @@ class NonAtomicOverwrite(Rule):
         model = ctx.model
         once = OnePerTarget(model)
         for fn in _facts(ctx):
-            if not _is_save_function(ctx, fn):
+            # A method may also save by rewriting the file another method of its class
+            # loads (``rewrites_class_state``): it is judged file by file below.
+            save = _is_save_function(ctx, fn)
+            if not save and not (fn.files and fn.is_function):
                 continue
             by_name = bool(ctx.options.save_function_pattern().search(fn.name))
             for file in fn.files:
                 if not file.truncates or fresh_path(model, file.path):
+                    continue
+                if not save and not rewrites_class_state(model, fn, file):
                     continue
                 if next_free_name(model, file.path) or _unlinked_before(fn, file):
                     continue
@@ -956,7 +962,11 @@ class NonAtomicOverwrite(Rule):
                     continue
                 if _not_worth_it(ctx, file.node, file.path) or _derived_copy(ctx, fn, file):
                     continue
-                if not by_name and not fn.rewrites_what_it_read(file):
+                if (
+                    not by_name
+                    and not fn.rewrites_what_it_read(file)
+                    and not rewrites_class_state(model, fn, file)
+                ):
                     # A save by read-modify-write: only the file it read and rewrites is the
                     # saved state; other files it writes (a new WHEEL beside it) are not.
                     continue
