@@ -207,6 +207,7 @@ class Copy:
     """``shutil.copy(src, target)`` of a temp file the function wrote (``origin``)."""
 
     call: ast.Call
+    source: ast.expr
     target: ast.expr
     origin: TempOrigin
     seq: int
@@ -952,7 +953,7 @@ class _Walker:
             for f in self.facts.files
         ):
             return
-        self.facts.copies.append(Copy(c, target, origin, self.next_seq()))
+        self.facts.copies.append(Copy(c, source, target, origin, self.next_seq()))
 
     def loader_read(self, c: ast.Call) -> bool:
         """``X.load(path)``: a read of ``path`` (a read-modify-write when the function rewrites

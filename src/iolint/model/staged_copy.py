@@ -18,6 +18,7 @@ import re
 
 from iolint.model.durability import (
     Copy,
+    FunctionFacts,
     fresh_path,
     in_temp_directory,
     is_device_path,
@@ -43,3 +44,10 @@ def copy_target_expendable(model: ModuleModel, copy: Copy) -> bool:
         or is_device_path(model, target)
         or in_temp_directory(model, target) is not None
     )
+
+
+def fallback_of_rename(model: ModuleModel, fn: FunctionFacts, copy: Copy) -> bool:
+    """The function also renames the same temp file onto a target: the copy is the fallback
+    when the rename fails (``EXDEV`` across file systems), which IO304 judges."""
+    key = path_key(model, copy.source)
+    return key is not None and any(path_key(model, p.source) == key for p in fn.publishes)

@@ -51,7 +51,7 @@ from iolint.model.platform import (
 )
 from iolint.model.provenance import chunk_of_transfer, forced_move, rewrite_against
 from iolint.model.scopes import walk_local
-from iolint.model.staged_copy import copy_target_expendable
+from iolint.model.staged_copy import copy_target_expendable, fallback_of_rename
 from iolint.rules.base import Rule, RuleContext
 
 if TYPE_CHECKING:
@@ -996,7 +996,9 @@ class NonAtomicOverwrite(Rule):
             return
         for copy in fn.copies:
             target = copy.target
-            if copy_target_expendable(model, copy) or next_free_name(model, target):
+            if copy_target_expendable(model, copy) or fallback_of_rename(model, fn, copy):
+                continue
+            if next_free_name(model, target):
                 continue
             if any(
                 u.seq < copy.seq and ast.unparse(u.path) == ast.unparse(target) for u in fn.unlinks
