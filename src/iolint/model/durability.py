@@ -56,6 +56,12 @@ OS_FD_WRITES = frozenset(
 )
 PUBLISH_FUNCS = {"os.rename": "os.rename", "os.replace": "os.replace", "shutil.move": "shutil.move"}
 UNLINK_FUNCS = frozenset({"os.remove", "os.unlink"})
+# Copies that write the destination in place (open, truncate, write): never atomic.
+COPY_FUNCS = frozenset({"shutil.copy", "shutil.copyfile", "shutil.copy2"})
+# Module-level loaders that accept a path as well as a file (``frontmatter.load(path)``,
+# ``toml.load(path)``, ``np.load(path)``): given a path, they read that file. Given an open
+# file instead, the ``open()`` that made it is the read already recorded.
+LOADER_NAMES = frozenset({"load", "safe_load", "full_load", "unsafe_load"})
 # Names whose presence in a function makes it worth analyzing.
 INTERESTING_CALLS = (
     "open",
@@ -197,6 +203,17 @@ class Unlink:
 
 
 @dataclass(eq=False)
+class Copy:
+    """``shutil.copy(src, target)`` of a temp file the function wrote (``origin``)."""
+
+    call: ast.Call
+    source: ast.expr
+    target: ast.expr
+    origin: TempOrigin
+    seq: int
+
+
+@dataclass(eq=False)
 class FunctionFacts:
     node: ast.AST  # a function, or the module for top-level code
     name: str
@@ -209,6 +226,8 @@ class FunctionFacts:
     # Reads whose name was rebound afterwards: (key, read seq, rebinding seq). A write after
     # the rebinding goes to another file (``p = src; read p; p = other; write p``).
     expired_reads: list[tuple[str, int, int]] = field(default_factory=list)
+    # Temp files the function wrote, then copied (not renamed) onto their target.
+    copies: list[Copy] = field(default_factory=list)
 
     @property
     def is_function(self) -> bool:
@@ -700,6 +719,9 @@ class _Walker:
             return  # see resolve(): the same file, not a use of it
         if (q is None or not in_stdlib(q)) and self.helper_effects(c):
             return
+        if q is not None and c.args and q.rpartition(".")[2] in LOADER_NAMES:
+            if self.loader_read(c):
+                return
         if receiver is not None and not receiver_is_module and q is None:
             if meth == "open" and self.path_open(c, receiver):
                 return
@@ -714,7 +736,9 @@ class _Walker:
         if self.may_sync and is_fsync_call(model, c):
             self.sync(c, maybe=False)
             return
-        if q in PUBLISH_FUNCS and len(c.args) >= 2:
+        if q in COPY_FUNCS and len(c.args) >= 2:
+            self.copy_of_temp(c, c.args[0], c.args[1])  # then a use of the source, below
+        elif q in PUBLISH_FUNCS and len(c.args) >= 2:
             self.publish(c, PUBLISH_FUNCS[q], c.args[0], c.args[1])
             return
         if q is None and len(c.args) == 2 and not c.keywords:
@@ -912,6 +936,36 @@ class _Walker:
         buffering = literal_int(call_arg(c, 1, "buffering"))
         buffered = not (buffering == 0 and "b" in mode)
         self.new_file(c, "path.open", receiver, mode, self._temp_of_path(receiver), buffered)
+        return True
+
+    def copy_of_temp(self, c: ast.Call, source: ast.expr, target: ast.expr) -> None:
+        """``shutil.copy(tmp, dst)`` where ``tmp`` is a temp file the function wrote: the
+        data was staged to be put in place, and copying rewrites ``dst`` in place."""
+        staged = self.file_by_path(source)
+        origin = staged.temp if staged is not None else None
+        if origin is None:
+            pk = path_key(self.model, source)
+            origin = self.temp_paths.get(pk) if pk is not None else None
+        if origin is None:
+            return
+        if not any(
+            f.written and f.temp is not None and f.temp.call is origin.call
+            for f in self.facts.files
+        ):
+            return
+        self.facts.copies.append(Copy(c, source, target, origin, self.next_seq()))
+
+    def loader_read(self, c: ast.Call) -> bool:
+        """``X.load(path)``: a read of ``path`` (a read-modify-write when the function rewrites
+        it). A file object of the function passed instead is not a path; its ``open()`` was
+        recorded as the read."""
+        first = c.args[0]
+        if self.resolve(first) is not None:
+            return False
+        pk = path_key(self.model, first)
+        if pk is None:
+            return False
+        self.facts.read_paths.setdefault(pk, self.next_seq())
         return True
 
     def path_write(self, c: ast.Call, receiver: ast.expr) -> None:

@@ -17,6 +17,7 @@ from iolint.edits import insert_before_statement, stands_alone
 from iolint.model import ModuleModel
 from iolint.model.absent_callers import callers_checked_absent
 from iolint.model.branches import OnePerTarget
+from iolint.model.class_state import rewrites_class_state
 from iolint.model.cross_device import exdev_falls_back
 from iolint.model.durability import (
     DARWIN,
@@ -50,6 +51,7 @@ from iolint.model.platform import (
 )
 from iolint.model.provenance import chunk_of_transfer, forced_move, rewrite_against
 from iolint.model.scopes import walk_local
+from iolint.model.staged_copy import copy_target_expendable, fallback_of_rename
 from iolint.rules.base import Rule, RuleContext
 
 if TYPE_CHECKING:
@@ -834,14 +836,15 @@ def _always_leaves(body: list[ast.stmt]) -> bool:
 
 
 def _creates_missing(model: ModuleModel, file: WrittenFile) -> bool:
-    """The write only runs when the file does not exist yet, so there is nothing to lose:
-    under ``if not os.path.exists(path):``, or right after a ``try`` that leaves whenever the
-    file could be read and catches FileNotFoundError."""
-    path = file.path
-    if path is None:
-        return False
-    child: ast.AST = file.node
-    for anc in model.ancestors(file.node):
+    return file.path is not None and _creates_missing_at(model, file.node, file.path)
+
+
+def _creates_missing_at(model: ModuleModel, node: ast.Call, path: ast.expr) -> bool:
+    """The write at ``node`` only runs when the file does not exist yet, so there is nothing
+    to lose: under ``if not os.path.exists(path):``, or right after a ``try`` that leaves
+    whenever the file could be read and catches FileNotFoundError."""
+    child: ast.AST = node
+    for anc in model.ancestors(node):
         if isinstance(anc, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             break
         if isinstance(anc, ast.If):
@@ -851,7 +854,7 @@ def _creates_missing(model: ModuleModel, file: WrittenFile) -> bool:
                 if in_body != exists:  # body of `not exists(p)`, or else of `exists(p)`
                     return True
         child = anc
-    stmt = model.statement_of(file.node)
+    stmt = model.statement_of(node)
     parent = model.parent(stmt) if stmt is not None else None
     for field_name in ("body", "orelse", "finalbody"):
         siblings = getattr(parent, field_name, None)
@@ -938,17 +941,24 @@ class NonAtomicOverwrite(Rule):
     name = "non-atomic-overwrite"
     summary = "A save function truncates and rewrites its file in place."
     fix_applicability = Applicability.UNSAFE
-    triggers = ("open(", "fdopen(", "write_text(", "write_bytes(")
+    triggers = ("open(", "fdopen(", "write_text(", "write_bytes(", "NamedTemporaryFile(")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
         once = OnePerTarget(model)
         for fn in _facts(ctx):
-            if not _is_save_function(ctx, fn):
+            if fn.copies:  # empty for nearly every function
+                yield from self._staged_copies(ctx, fn, once)
+            # A method may also save by rewriting the file another method of its class
+            # loads (``rewrites_class_state``): it is judged file by file below.
+            save = _is_save_function(ctx, fn)
+            if not save and not (fn.files and fn.is_function):
                 continue
             by_name = bool(ctx.options.save_function_pattern().search(fn.name))
             for file in fn.files:
                 if not file.truncates or fresh_path(model, file.path):
+                    continue
+                if not save and not rewrites_class_state(model, fn, file):
                     continue
                 if next_free_name(model, file.path) or _unlinked_before(fn, file):
                     continue
@@ -956,7 +966,11 @@ class NonAtomicOverwrite(Rule):
                     continue
                 if _not_worth_it(ctx, file.node, file.path) or _derived_copy(ctx, fn, file):
                     continue
-                if not by_name and not fn.rewrites_what_it_read(file):
+                if (
+                    not by_name
+                    and not fn.rewrites_what_it_read(file)
+                    and not rewrites_class_state(model, fn, file)
+                ):
                     # A save by read-modify-write: only the file it read and rewrites is the
                     # saved state; other files it writes (a new WHEEL beside it) are not.
                     continue
@@ -971,6 +985,39 @@ class NonAtomicOverwrite(Rule):
                 from iolint.fixes.atomic import atomic_rewrite_fix
 
                 yield self.diagnostic(ctx, file.node, message, atomic_rewrite_fix(model, file))
+
+    def _staged_copies(
+        self, ctx: RuleContext, fn: FunctionFacts, once: OnePerTarget
+    ) -> Iterator[Diagnostic]:
+        """``shutil.copy(tmp, dst)`` of a temp file the function wrote (see
+        :mod:`iolint.model.staged_copy`): the copy rewrites ``dst`` in place."""
+        model = ctx.model
+        if fn.name.startswith("test"):
+            return
+        for copy in fn.copies:
+            target = copy.target
+            if copy_target_expendable(model, copy) or fallback_of_rename(model, fn, copy):
+                continue
+            if next_free_name(model, target):
+                continue
+            if any(
+                u.seq < copy.seq and ast.unparse(u.path) == ast.unparse(target) for u in fn.unlinks
+            ):
+                continue  # removed first: the copy creates a new file
+            if _creates_missing_at(model, copy.call, target):
+                continue
+            if _not_worth_it(ctx, copy.call, target, copy.call.args[0]):
+                continue
+            if not once.first(target, copy.call):
+                continue
+            func = model.call_qualname(copy.call) or "shutil.copy"
+            message = (
+                f"`{fn.name}()` writes a temp file and copies it onto `{_label(model, target)}` "
+                f"with `{func}()`, which truncates and rewrites the target in place: a crash or "
+                "power failure mid-copy leaves it empty or half-written; write the temp file "
+                "in the target's directory, fsync it and `os.replace()` it onto the target"
+            )
+            yield self.diagnostic(ctx, copy.call, message)
 
 
 # ---------------------------------------------------------------------------- IO307
