@@ -882,7 +882,9 @@ def analyze_eof(
         name,
         # ``if not data: break`` after ``data = recv(n).strip()`` would also leave on a blank
         # line: offer the fix only when the name holds the read itself.
-        stmt if wrapped is read.call else None,
+        stmt
+        if wrapped is read.call or (isinstance(wrapped, ast.Await) and wrapped.value is read.call)
+        else None,
         not read.returns_bytes,
         facts.wrong_sentinel[0] if facts.wrong_sentinel else None,
         facts.bytes_compared_with_zero,
