@@ -55,7 +55,6 @@ CONNECTION_ERRORS = frozenset(
         "BrokenPipeError",
     }
 )
-_SOCKET_LIKE_LABELS = frozenset({"recv()", "recv_into()", "loop.sock_recv()"})
 _EXIT_CALLS = frozenset({"sys.exit", "os._exit", "builtins.exit", "builtins.quit", "os.abort"})
 _SAFE_METHODS = frozenset(
     {
@@ -739,8 +738,10 @@ def _guard_truths(facts: _LoopFacts, exit_node: ast.AST) -> list[Truth]:
 
 
 def _socket_like(read: ReadCall) -> bool:
+    """A read known to be from a socket or an asyncio stream. A ``recv`` on an object of
+    unknown type may wrap a pty, whose EOF is EIO."""
     kind = read.receiver_kind
-    return read.label in _SOCKET_LIKE_LABELS or (
+    return read.label == "loop.sock_recv()" or (
         kind is not None and kind.category in (Category.SOCKET, Category.STREAM_READER)
     )
 
