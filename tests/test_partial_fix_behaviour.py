@@ -513,3 +513,49 @@ def test_io101_helper_found_by_shape_whatever_its_name(pipe: tuple[int, int]) ->
     namespace["Port"](w).hello(b"hello, port")  # type: ignore[operator]
     os.close(w)
     assert drain(r) == b"hello, port"
+
+
+def test_io104_fix_of_an_asyncio_stream_loop_keeps_whole_reads_and_ends_at_eof() -> None:
+    """``await reader.read(n)`` on a StreamReader: with all the data there, the fixed loop
+    returns what the original did; on a stream that ends early, it returns instead of
+    spinning."""
+    import asyncio
+
+    original, fixed = run_both(
+        """
+        import asyncio
+
+
+        async def collect(reader: asyncio.StreamReader, size):
+            out = bytearray()
+            while len(out) < size:
+                chunk = await reader.read(size - len(out))
+                out.extend(chunk)
+            return bytes(out)
+        """,
+        "IO104",
+        "collect",
+    )
+
+    class CountingReader(asyncio.StreamReader):
+        """Fails the test instead of spinning: a loop that missed EOF reads b"" forever."""
+
+        calls = 0
+
+        async def read(self, n: int = -1) -> bytes:
+            self.calls += 1
+            assert self.calls < 100, "the loop kept reading after EOF"
+            return await super().read(n)
+
+    async def run(function: Callable[..., object], data: bytes, size: int) -> object:
+        reader = CountingReader()
+        for i in range(0, len(data), 3):  # short reads: three bytes per chunk
+            reader.feed_data(data[i : i + 3])
+        reader.feed_eof()
+        return await function(reader, size)  # type: ignore[misc]
+
+    whole = b"0123456789"
+    assert asyncio.run(run(original, whole, 10)) == asyncio.run(run(fixed, whole, 10)) == whole
+    assert asyncio.run(run(fixed, b"0123", 10)) == b"0123"
+    with pytest.raises(AssertionError, match="after EOF"):
+        asyncio.run(run(original, b"0123", 10))

@@ -23,6 +23,7 @@ from typing import Callable
 from iolint.model.derived_names import derived_names
 from iolint.model.eof_raises import raises_every_pass
 from iolint.model.io_calls import ReadCall
+from iolint.model.kinds import Category
 from iolint.model.module import ModuleModel
 from iolint.model.regex_eof import match_method, match_on, regex_match_call
 from iolint.model.scopes import walk_local
@@ -38,6 +39,20 @@ NON_EOF_EXCEPTIONS = frozenset(
         "KeyboardInterrupt",
         "ssl.SSLWantReadError",
         "ssl.SSLWantWriteError",
+    }
+)
+# What a socket or an asyncio stream raises when the connection fails, never at a clean EOF
+# (``recv``/``StreamReader.read`` return b'' then). Unlike ``os.read`` on a pty, whose EOF
+# is EIO, catching these is not a way out at EOF for a socket-like read.
+CONNECTION_ERRORS = frozenset(
+    {
+        "OSError",
+        "IOError",
+        "socket.error",
+        "ConnectionError",
+        "ConnectionResetError",
+        "ConnectionAbortedError",
+        "BrokenPipeError",
     }
 )
 _EXIT_CALLS = frozenset({"sys.exit", "os._exit", "builtins.exit", "builtins.quit", "os.abort"})
@@ -118,6 +133,12 @@ class _LoopFacts:
     # every pass binds them to the same value, computed from their expression.
     derived: dict[str, ast.expr] = field(default_factory=dict)
     _deriving: set[str] = field(default_factory=set)
+    # Locals that only grow by what was read (``buf += data``, ``sink.write(data)``): an empty
+    # read leaves them as they are, and once data has arrived they are never empty again.
+    growing: set[str] = field(default_factory=set)
+    # Set while the guards of the loop's exits are evaluated: the EOF that matters is the one
+    # that comes in the middle of a message, after some data was read.
+    after_data: bool = False
 
 
 def _walk_loop(loop: ast.While) -> list[ast.AST]:
@@ -137,6 +158,9 @@ def _wrapped_read(model: ModuleModel, call: ast.Call, eof_value: object) -> tupl
     at EOF (method arguments must be constants, so the value is computed here)."""
     expr: ast.expr = call
     value = eof_value
+    awaited = model.parent(call)
+    if isinstance(awaited, ast.Await):
+        expr = awaited  # ``(await reader.read(n)).decode()``
     while True:
         attr = model.parent(expr)
         outer = model.parent(attr) if attr is not None else None
@@ -202,6 +226,7 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
 
     accumulating: set[ast.AST] = set()  # the Name nodes written by accumulating statements
     accumulators: set[str] = set()
+    growing: set[str] = set()
     changed: set[str] = set()
     for node in nodes:
         if (
@@ -212,6 +237,8 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
         ):
             accumulators.add(node.target.id)
             accumulating.add(node.target)
+            if isinstance(node.op, ast.Add):
+                growing.add(node.target.id)
         elif _advances_by_read(node, is_read_value):
             # ``view = view[n:]`` with the count just read: an empty read advances nothing.
             target = node.targets[0]  # type: ignore[attr-defined]
@@ -239,7 +266,10 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
                 and len(node.args) == 1
                 and is_read_value(node.args[0])
             ):
+                # A sink handed the chunk: ``write(b"")`` adds nothing, and the chunk is not
+                # tested by being passed on.
                 accumulators.add(owner)
+                growing.add(owner)
             elif node.func.attr not in _SAFE_METHODS and node.func.attr not in (
                 "getvalue",
                 "hex",
@@ -267,6 +297,7 @@ def _collect_names(facts: _LoopFacts, nodes: list[ast.AST]) -> None:
         accumulators.discard(name)
         changed.discard(name)
     facts.static_names = accumulators - changed
+    facts.growing = growing & facts.static_names
     facts.varying_names = changed
     facts.derived = derived_names(facts.model, facts.loop, facts.read.call, name, nodes)
 
@@ -290,7 +321,7 @@ def _advances_by_read(node: ast.AST, is_read_value: Callable[[ast.AST | None], b
 
 def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
     model = facts.model
-    if expr is facts.read.call:
+    if expr is facts.read.call or (isinstance(expr, ast.Await) and expr.value is facts.read.call):
         return _Val("known", facts.eof_value, True)
     if isinstance(expr, ast.Constant):
         return _Val("known", expr.value, False)
@@ -317,7 +348,13 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
         if expr.id in facts.varying_names:
             return _UNKNOWN
         return _STATIC if _loop_invariant_local(model, expr) else _UNKNOWN
+    if isinstance(expr, ast.Attribute):
+        # ``sink.written_count`` of a local sink that only receives the chunks: an empty read
+        # leaves every attribute of it as it was.
+        return _STATIC if _grown_sink(facts, expr.value) else _UNKNOWN
     if isinstance(expr, ast.UnaryOp):
+        if facts.after_data and isinstance(expr.op, ast.Not) and _grown(facts, expr.operand):
+            return _Val("known", False, False)  # ``not buf``: data has been read
         v = _eval(facts, expr.operand)
         if v.kind != "known":
             return v
@@ -422,7 +459,59 @@ def _combine(left: _Val, right: _Val, compute: object) -> _Val:
     return _STATIC
 
 
+def _grown_sink(facts: _LoopFacts, expr: ast.expr) -> bool:
+    """A local that only grows by what was read and is not the method's own object (whose
+    attributes other methods and threads change)."""
+    if not (isinstance(expr, ast.Name) and expr.id in facts.growing):
+        return False
+    if not _loop_invariant_local(facts.model, expr):
+        return False
+    func = facts.model.scope_of(expr).node
+    if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) and isinstance(
+        facts.model.parent(func), ast.ClassDef
+    ):
+        params = [*func.args.posonlyargs, *func.args.args]
+        if params and params[0].arg == expr.id:
+            return False
+    return True
+
+
+def _grown(facts: _LoopFacts, expr: ast.expr) -> bool:
+    """``buf``, ``len(buf)`` or ``sink.count`` of a local that only grows by what was read:
+    empty or zero only before any data arrived."""
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Name)
+        and expr.func.id == "len"
+        and len(expr.args) == 1
+        and not expr.keywords
+    ):
+        expr = expr.args[0]
+    if isinstance(expr, ast.Attribute):
+        return _grown_sink(facts, expr.value)
+    return _grown_sink(facts, expr)
+
+
+def _nothing_read_yet(facts: _LoopFacts, expr: ast.Compare) -> bool:
+    """``buf == b""``, ``len(buf) == 0``, ``sink.count == 0``: true only before the first
+    data, so false at an EOF that comes after some."""
+    if not facts.after_data or len(expr.ops) != 1 or not isinstance(expr.ops[0], ast.Eq):
+        return False
+    left, right = expr.left, expr.comparators[0]
+    for side, other in ((left, right), (right, left)):
+        if (
+            isinstance(other, ast.Constant)
+            and other.value in (0, b"", "")
+            and type(other.value) is not bool
+            and _grown(facts, side)
+        ):
+            return True
+    return False
+
+
 def _eval_compare(facts: _LoopFacts, expr: ast.Compare) -> _Val:
+    if _nothing_read_yet(facts, expr):
+        return _Val("known", False, False)
     operands = [expr.left, *expr.comparators]
     values = [_eval(facts, o) for o in operands]
     # EOF tested against None: os.read/recv never return None at EOF.
@@ -620,13 +709,18 @@ def _guard_truths(facts: _LoopFacts, exit_node: ast.AST) -> list[Truth]:
         if anc is facts.loop:
             break
         if isinstance(anc, ast.If):
+            facts.after_data = True
+            try:
+                test = _truth(_eval(facts, anc.test))
+            finally:
+                facts.after_data = False
             if any(child is s for s in anc.body):
-                truths.append(_truth(_eval(facts, anc.test)))
+                truths.append(test)
             elif any(child is s for s in anc.orelse):
-                truths.append(_negate(_truth(_eval(facts, anc.test))))
+                truths.append(_negate(test))
         elif isinstance(anc, ast.ExceptHandler):
             names = _handler_names(model, anc)
-            if names is not None and all(n in NON_EOF_EXCEPTIONS for n in names):
+            if names is not None and all(_not_raised_at_eof(facts.read, n) for n in names):
                 truths.append(Truth.FALSE)
                 try_node = model.parent(anc)
                 if (
@@ -641,6 +735,42 @@ def _guard_truths(facts: _LoopFacts, exit_node: ast.AST) -> list[Truth]:
             truths.append(Truth.UNKNOWN)
         child = anc
     return truths
+
+
+def _socket_like(read: ReadCall) -> bool:
+    """A read known to be from a socket or an asyncio stream. A ``recv`` on an object of
+    unknown type may wrap a pty, whose EOF is EIO."""
+    kind = read.receiver_kind
+    return read.label == "loop.sock_recv()" or (
+        kind is not None and kind.category in (Category.SOCKET, Category.STREAM_READER)
+    )
+
+
+def _not_raised_at_eof(read: ReadCall, exception: str) -> bool:
+    return exception in NON_EOF_EXCEPTIONS or (
+        exception in CONNECTION_ERRORS and _socket_like(read)
+    )
+
+
+def _off_eof_path(model: ModuleModel, read: ReadCall, loop: ast.While, node: ast.Await) -> bool:
+    """An ``await`` that does not run on a pass where the read returned EOF: the read's own,
+    or one in a handler of an exception the read does not raise at EOF (a reconnect after a
+    connection error). The other awaits hand control to the event loop and are not judged."""
+    if node.value is read.call:
+        # Only a stream says b"" at EOF alone: ``loop.sock_recv`` on a socket of unknown type
+        # may read datagrams, where an empty one is a message.
+        kind = read.receiver_kind
+        return kind is not None and (
+            kind.category is Category.STREAM_READER
+            or (kind.category is Category.SOCKET and not kind.datagram)
+        )
+    for anc in model.ancestors(node):
+        if anc is loop:
+            return False
+        if isinstance(anc, ast.ExceptHandler):
+            names = _handler_names(model, anc)
+            return names is not None and all(_not_raised_at_eof(read, n) for n in names)
+    return False
 
 
 def _negate(t: Truth) -> Truth:
@@ -719,7 +849,11 @@ def analyze_eof(
     if _accepted_in_loop(model, read, loop):
         return None  # each pass reads a new connection and blocks in accept() first
     nodes = _walk_loop(loop)
-    if any(isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await)) for n in nodes):
+    if any(
+        isinstance(n, (ast.Yield, ast.YieldFrom))
+        or (isinstance(n, ast.Await) and not _off_eof_path(model, read, loop, n))
+        for n in nodes
+    ):
         return None  # the consumer drives a generator; an event loop drives a coroutine
     if eof_value is None:
         eof_value = b"" if read.returns_bytes else 0
@@ -749,7 +883,9 @@ def analyze_eof(
         name,
         # ``if not data: break`` after ``data = recv(n).strip()`` would also leave on a blank
         # line: offer the fix only when the name holds the read itself.
-        stmt if wrapped is read.call else None,
+        stmt
+        if wrapped is read.call or (isinstance(wrapped, ast.Await) and wrapped.value is read.call)
+        else None,
         not read.returns_bytes,
         facts.wrong_sentinel[0] if facts.wrong_sentinel else None,
         facts.bytes_compared_with_zero,

@@ -5,6 +5,8 @@ empty line, again on every call. A loop that reads lines is only safe at EOF if 
 holds for the empty line. Whether a receiver is such a stream is known for:
 
 * ``sys.stdin`` (text) and ``sys.stdin.buffer`` (bytes);
+* an asyncio ``StreamReader`` (bytes; the model knows it from ``asyncio.open_connection`` or
+  an annotation);
 * a file the model knows (``open(...)``, ``io.open``, ``os.fdopen``, ``with open(p) as f``),
   text unless its literal mode has ``b``;
 * ``proc.stdout``/``proc.stderr`` of a ``subprocess.Popen(...)`` bound to a local name, bytes
@@ -64,6 +66,9 @@ def line_stream(model: ModuleModel, receiver: ast.expr, depth: int = 0) -> LineS
         return None
     kind = model.kind_of(receiver)
     if kind is not None:
+        if kind.category is Category.STREAM_READER:
+            # asyncio: ``await reader.readline()`` returns b"" at EOF, on every call.
+            return LineStream("an asyncio StreamReader", False)
         if kind.category is not Category.FILE:
             return None
         text = None if kind.mode is None else "b" not in kind.mode

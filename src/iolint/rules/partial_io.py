@@ -558,7 +558,8 @@ class EofNotHandled(Rule):
                 continue
             if expects_exception(model, call):
                 continue
-            read = ReadCall(call, "readline()", True, None, receiver, None)
+            kind = model.kind_of(receiver) if stream is not None else None
+            read = ReadCall(call, "readline()", True, None, receiver, kind)
             text = stream.text if stream is not None else None
             if text is None:
                 text = literal_line_type(model, call)
