@@ -167,13 +167,20 @@ class BlockingIOErrorUnhandled(Rule):
             if what == "socket" and dontwait_call(model, call):
                 subject = f"`{label}` with MSG_DONTWAIT"
             elif not facts.is_nonblocking(target, call):
-                if what == "socket" and tautologies.present:
-                    found = _reraised_eagain(model, call, target)
-                    if found is not None:
-                        yield self.diagnostic(ctx, call, _tautology_message(model, label, found))
+                if what == "socket" and tautologies.present and not facts.is_registered(target):
+                    taut = _reraised_eagain(model, call, target)
+                    if taut is not None:
+                        message = _tautology_message(model, label, what, taut, known=False)
+                        yield self.diagnostic(ctx, call, message)
                 continue
             if facts.is_registered(target):
                 continue
+            if tautologies.present:
+                taut = _reraised_eagain(model, call, target, known=True)
+                if taut is not None:
+                    message = _tautology_message(model, label, what, taut, known=True)
+                    yield self.diagnostic(ctx, call, message)
+                    continue
             func = model.enclosing_function(call)
             if facts.readiness_driven(func) or _caught_here(model, call, "BlockingIOError"):
                 continue
@@ -213,11 +220,14 @@ class _Tautologies:
         return self._present
 
 
-def _reraised_eagain(model: ModuleModel, call: ast.Call, target: ast.expr) -> Tautology | None:
+def _reraised_eagain(
+    model: ModuleModel, call: ast.Call, target: ast.expr, *, known: bool = False
+) -> Tautology | None:
     """The first handler around ``call`` that catches BlockingIOError was written for EAGAIN
-    but re-raises it through an always-true errno test, and the socket may be non-blocking
-    (its function or class tests or sets the non-blocking state). Callers' handlers and the
-    function's own wait do not matter: the wait is the one the handler meant to reach."""
+    but re-raises it through an always-true errno test, and the descriptor is non-blocking
+    (``known``) or may be (its function or class tests or sets the non-blocking state).
+    Callers' handlers and the function's own wait do not matter: the wait is the one the
+    handler meant to reach."""
     unresolved: ast.Try | None = None
     for h in covering_handlers(model, call):
         if h.unresolved:
@@ -233,13 +243,15 @@ def _reraised_eagain(model: ModuleModel, call: ast.Call, target: ast.expr) -> Ta
         if unresolved is not None and unresolved is not h.try_node:
             return None
         found = reraised_by_tautology(model, h.handler, EAGAIN_ERRNOS)
-        if found is None or not may_be_nonblocking(model, target):
+        if found is None or not (known or may_be_nonblocking(model, target)):
             return None
         return found
     return None
 
 
-def _tautology_message(model: ModuleModel, label: str, found: Tautology) -> str:
+def _tautology_message(
+    model: ModuleModel, label: str, what: str, found: Tautology, *, known: bool
+) -> str:
     first, second = found.names
     where = (
         f"where {first} and {second} are different numbers (Windows)"
@@ -247,8 +259,8 @@ def _tautology_message(model: ModuleModel, label: str, found: Tautology) -> str:
         else "whatever the errno"
     )
     return (
-        f"`{label}` on a socket that may be non-blocking raises BlockingIOError when "
-        f"{_when(label)}, and the handler written for it re-raises it: "
+        f"`{label}` on a {'non-blocking' if known else 'possibly non-blocking'} {what} raises "
+        f"BlockingIOError when {_when(label)}, and the handler written for it re-raises it: "
         f"`{model.text_of(found.test)}` is always true {where}, since no value equals both; "
         "join the tests with `and` (or use `not in (...)`) so that the handler takes EAGAIN"
     )
