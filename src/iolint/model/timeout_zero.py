@@ -42,7 +42,8 @@ def _is_zero(node: ast.expr) -> bool:
 
 
 def _is_false(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value in (False, 0) and node.value is not None
+    """``False`` or ``0`` (``setblocking(0)``)."""
+    return isinstance(node, ast.Constant) and (node.value is False or _is_zero(node))
 
 
 def _says_nonblocking(model: ModuleModel, call: ast.Call) -> bool:
