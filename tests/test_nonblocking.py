@@ -639,3 +639,45 @@ def test_io204_retry_around_a_parameters_method_is_reported_without_a_fix() -> N
     )
     (d,) = lint(local, ["IO204"])
     assert d.fix is not None and d.fix.edits
+
+
+def test_io201_always_true_errno_test_names_the_platform_only_for_alias_pairs() -> None:
+    # EAGAIN and EWOULDBLOCK are one number on Linux: the message says where the test is wrong;
+    # two names that always differ make it wrong everywhere.
+    template = """
+        import errno, os
+
+        def take(fd):
+            os.set_blocking(fd, False)
+            try:
+                return os.read(fd, 64)
+            except OSError as exc:
+                if exc.errno != errno.EAGAIN or exc.errno != errno.{other}:
+                    raise
+                return b""
+    """
+    aliases = lint(template.format(other="EWOULDBLOCK"), ["IO201"])
+    different = lint(template.format(other="EINTR"), ["IO201"])
+    assert [d.start.line for d in aliases] == [7] == [d.start.line for d in different]
+    assert "(Windows)" in aliases[0].message
+    assert "whatever the errno" in different[0].message
+    # ``and`` between the same two inequalities is the right test: silent.
+    fixed = template.format(other="EWOULDBLOCK").replace(" or exc.errno", " and exc.errno")
+    assert lint(fixed, ["IO201"]) == []
+
+
+def test_io203_broad_handler_needs_the_descriptor_known_non_blocking() -> None:
+    template = """
+        import socket
+
+        def pull(conn: socket.socket) -> bytes:
+            {setup}
+            while True:
+                try:
+                    return conn.recv(64)
+                except socket.error:
+                    pass
+    """
+    assert codes_at(template.format(setup="conn.setblocking(0)"), ["IO203"]) == [(9, "IO203")]
+    for setup in ("conn.setblocking(1)", "conn.settimeout(2.5)", "pass"):
+        assert lint(template.format(setup=setup), ["IO203"]) == [], setup

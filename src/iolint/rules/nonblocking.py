@@ -9,7 +9,8 @@ from iolint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from iolint.model import ModuleModel
 from iolint.model.call_flags import dontwait_call
 from iolint.model.consequence import expects_exception, in_test_code, parting_notice
-from iolint.model.handlers import covering_handlers
+from iolint.model.errno_tautology import Tautology, reraised_by_tautology
+from iolint.model.handlers import covering_handlers, handler_info
 from iolint.model.io_calls import method_name, receiver_of
 from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.nonblocking import (
@@ -28,6 +29,7 @@ from iolint.model.none_as_eof import none_taken_for_eof
 from iolint.model.pep475 import PEP475, eintr_retry, is_close_call
 from iolint.model.scopes import walk_local
 from iolint.model.selector_keys import selector_fileobjs
+from iolint.model.timeout_zero import may_be_nonblocking
 from iolint.rules.base import Rule, RuleContext
 
 NONBLOCKING_TRIGGERS = (
@@ -145,11 +147,14 @@ class BlockingIOErrorUnhandled(Rule):
     name = "blocking-io-error-unhandled"
     summary = "I/O on a non-blocking descriptor with no handler for BlockingIOError."
     fix_applicability = Applicability.DISPLAY_ONLY
-    triggers = (*NONBLOCKING_TRIGGERS, "MSG_DONTWAIT")
+    # EAGAIN/EWOULDBLOCK: a handler written for them on a socket of unknown state, whose
+    # errno test re-raises them anyway (see _reraised_eagain).
+    triggers = (*NONBLOCKING_TRIGGERS, "MSG_DONTWAIT", "EAGAIN", "EWOULDBLOCK")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
         facts = model.fact(nonblocking_facts)
+        tautologies = _Tautologies(model)
         for call in model.calls_named("read", "write", *sorted(SOCKET_IO_METHODS)):
             found = _io_target(model, call)
             if found is None:
@@ -162,9 +167,20 @@ class BlockingIOErrorUnhandled(Rule):
             if what == "socket" and dontwait_call(model, call):
                 subject = f"`{label}` with MSG_DONTWAIT"
             elif not facts.is_nonblocking(target, call):
+                if what == "socket" and tautologies.present and not facts.is_registered(target):
+                    taut = _reraised_eagain(model, call, target)
+                    if taut is not None:
+                        message = _tautology_message(model, label, what, taut, known=False)
+                        yield self.diagnostic(ctx, call, message)
                 continue
             if facts.is_registered(target):
                 continue
+            if tautologies.present:
+                taut = _reraised_eagain(model, call, target, known=True)
+                if taut is not None:
+                    message = _tautology_message(model, label, what, taut, known=True)
+                    yield self.diagnostic(ctx, call, message)
+                    continue
             func = model.enclosing_function(call)
             if facts.readiness_driven(func) or _caught_here(model, call, "BlockingIOError"):
                 continue
@@ -180,6 +196,74 @@ class BlockingIOErrorUnhandled(Rule):
                 "wait for readiness (`selectors`) before retrying"
             )
             yield self.diagnostic(ctx, call, message)
+
+
+class _Tautologies:
+    """Whether the module has an ``except`` clause with an ``or`` of ``!=`` tests in an ``if``
+    of its body, the shape of an always-true errno test: computed once, on first ask, so that
+    modules without one pay a scan of their handlers' statements and no more."""
+
+    def __init__(self, model: ModuleModel) -> None:
+        self._model = model
+        self._present: bool | None = None
+
+    @property
+    def present(self) -> bool:
+        if self._present is None:
+            self._present = any(
+                isinstance(s, ast.If)
+                and isinstance(s.test, ast.BoolOp)
+                and isinstance(s.test.op, ast.Or)
+                for h in _handlers(self._model)
+                for s in h.body
+            )
+        return self._present
+
+
+def _reraised_eagain(
+    model: ModuleModel, call: ast.Call, target: ast.expr, *, known: bool = False
+) -> Tautology | None:
+    """The first handler around ``call`` that catches BlockingIOError was written for EAGAIN
+    but re-raises it through an always-true errno test, and the descriptor is non-blocking
+    (``known``) or may be (its function or class tests or sets the non-blocking state).
+    Callers' handlers and the function's own wait do not matter: the wait is the one the
+    handler meant to reach."""
+    unresolved: ast.Try | None = None
+    for h in covering_handlers(model, call):
+        if h.unresolved:
+            # A type the model cannot name (``SSLWantWriteError`` from a star import) listed
+            # before a handler of the same ``try`` that catches BlockingIOError: the author
+            # meant that later handler to receive it. Across ``try`` statements, it may.
+            if unresolved is not None and unresolved is not h.try_node:
+                return None
+            unresolved = h.try_node
+            continue
+        if not h.catches("BlockingIOError"):
+            continue
+        if unresolved is not None and unresolved is not h.try_node:
+            return None
+        found = reraised_by_tautology(model, h.handler, EAGAIN_ERRNOS)
+        if found is None or not (known or may_be_nonblocking(model, target)):
+            return None
+        return found
+    return None
+
+
+def _tautology_message(
+    model: ModuleModel, label: str, what: str, found: Tautology, *, known: bool
+) -> str:
+    first, second = found.names
+    where = (
+        f"where {first} and {second} are different numbers (Windows)"
+        if found.aliases
+        else "whatever the errno"
+    )
+    return (
+        f"`{label}` on a {'non-blocking' if known else 'possibly non-blocking'} {what} raises "
+        f"BlockingIOError when {_when(label)}, and the handler written for it re-raises it: "
+        f"`{model.text_of(found.test)}` is always true {where}, since no value equals both; "
+        "join the tests with `and` (or use `not in (...)`) so that the handler takes EAGAIN"
+    )
 
 
 # ------------------------------------------------------------------------------- IO202
@@ -525,14 +609,22 @@ class EagainBusyLoop(Rule):
     name = "eagain-busy-loop"
     summary = "A loop retries at once on BlockingIOError/EAGAIN without waiting: a CPU spin."
     fix_applicability = Applicability.DISPLAY_ONLY
-    triggers = ("BlockingIOError", "EAGAIN", "EWOULDBLOCK")
+    # The non-blocking triggers: a broad handler (``except OSError: pass``) around I/O on a
+    # descriptor the module makes non-blocking (see _broad_catch).
+    triggers = ("BlockingIOError", "EAGAIN", "EWOULDBLOCK", *NONBLOCKING_TRIGGERS)
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
         facts = model.fact(nonblocking_facts)
         for handler in _handlers(model):
             path = _eagain_path(model, handler)
-            if path is None or leaves_loop(path.statements) or not _straight_back(path.statements):
+            broad: ast.Call | None = None
+            if path is None:
+                broad = _broad_catch(model, facts, handler)
+                if broad is None:
+                    continue
+                path = ErrnoPath(handler, list(handler.body), None, [], EAGAIN_ERRNOS, True)
+            if leaves_loop(path.statements) or not _straight_back(path.statements):
                 continue
             try_node = model.parent(handler)
             if not isinstance(try_node, ast.Try) or not _does_io(model, try_node):
@@ -541,9 +633,15 @@ class EagainBusyLoop(Rule):
             if not loops or not isinstance(loops[0], ast.While):
                 continue  # a ``for`` loop over events from a wait, or no loop at all
             loop = loops[0]
-            if any(facts.is_wait(n) for n in walk_local(_retry_path(loop, try_node, path))):
+            if any(
+                facts.is_wait(n) and not _nonblocking_io(model, facts, n)
+                for n in walk_local(_retry_path(loop, try_node, path))
+            ):
                 continue
             if _bounded_retry(loop, path.statements):
+                continue
+            if broad is not None:
+                yield self.diagnostic(ctx, handler, _broad_message(model, handler, broad))
                 continue
             what = "`except BlockingIOError`" if path.branch is None else "EAGAIN branch"
             message = (
@@ -552,6 +650,53 @@ class EagainBusyLoop(Rule):
                 "readiness (`selectors`/`select`) or do other work before retrying"
             )
             yield self.diagnostic(ctx, handler, message)
+
+
+def _broad_catch(
+    model: ModuleModel, facts: NonblockingFacts, handler: ast.ExceptHandler
+) -> ast.Call | None:
+    """A handler that catches BlockingIOError only through a broad class (``OSError`` and its
+    aliases such as ``socket.error``, ``Exception``, a bare ``except``), does nothing but go
+    back into the loop, around I/O on a descriptor the module provably made non-blocking at
+    that call: the I/O call. A descriptor of unknown or blocking state stays silent: there
+    the handler swallows real errors, but nothing says it ever sees EAGAIN."""
+    if not _straight_back(handler.body) or not model.enclosing_loops(handler):
+        return None  # the cheap tests first: most handlers log, raise or leave
+    try_node = model.parent(handler)
+    if not isinstance(try_node, ast.Try):
+        return None
+    info = handler_info(model, handler, try_node)
+    if info.unresolved or not info.catches("BlockingIOError"):
+        return None
+    for node in walk_local(try_node.body):
+        if not isinstance(node, ast.Call):
+            continue
+        found = _io_target(model, node)
+        if found is None or _empty_transfer(model, node):
+            continue
+        if facts.is_nonblocking(found[1], node) and not facts.is_registered(found[1]):
+            return node
+    return None
+
+
+def _nonblocking_io(model: ModuleModel, facts: NonblockingFacts, node: ast.AST) -> bool:
+    """``node`` is I/O on a descriptor provably non-blocking there: it never waits, whatever a
+    same-named function of the module does (``self.sock.recv(n)`` is not ``self.recv(n)``)."""
+    if not isinstance(node, ast.Call):
+        return False
+    found = _io_target(model, node)
+    return found is not None and facts.is_nonblocking(found[1], node)
+
+
+def _broad_message(model: ModuleModel, handler: ast.ExceptHandler, call: ast.Call) -> str:
+    label, _, what = _io_target(model, call) or ("I/O", None, "descriptor")
+    caught = "bare `except:`" if handler.type is None else f"`except {model.text_of(handler.type)}`"
+    return (
+        f"`{label}` on this non-blocking {what} raises BlockingIOError when {_when(label)}; "
+        f"this {caught} takes it, and every real error with it, and goes straight back into a "
+        "loop that never waits, so it retries at once and spins at 100% CPU; catch "
+        "BlockingIOError alone and wait for readiness (`selectors`/`select`) before retrying"
+    )
 
 
 _OS_IO = frozenset(
