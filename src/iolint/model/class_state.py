@@ -70,27 +70,16 @@ def _class_readers(
     return out
 
 
-def _self_members(node: ast.AST) -> set[str]:
-    """Names of ``self.x`` read anywhere in ``node`` (attributes, methods, properties)."""
+def _self_members(node: ast.AST, ctx: type[ast.expr_context] = ast.Load) -> set[str]:
+    """Names of ``self.x`` read anywhere in ``node`` (attributes, methods, properties), or
+    with ``ctx=ast.Store`` the attributes it stores on the instance (``self.data = ...``)."""
     return {
         n.attr
         for n in ast.walk(node)
         if isinstance(n, ast.Attribute)
         and isinstance(n.value, ast.Name)
         and n.value.id == "self"
-        and isinstance(n.ctx, ast.Load)
-    }
-
-
-def _assigned_members(method: ast.AST) -> set[str]:
-    """Attributes ``method`` stores on the instance (``self.data = ...``)."""
-    return {
-        n.attr
-        for n in ast.walk(method)
-        if isinstance(n, ast.Attribute)
-        and isinstance(n.value, ast.Name)
-        and n.value.id == "self"
-        and isinstance(n.ctx, ast.Store)
+        and isinstance(n.ctx, ctx)
     }
 
 
@@ -150,5 +139,5 @@ def rewrites_class_state(model: ModuleModel, fn: FunctionFacts, file: WrittenFil
         return True  # ``data = self._load(); ...; write(data)``
     stored: set[str] = set()
     for m in readers:
-        stored |= _assigned_members(m)
+        stored |= _self_members(m, ast.Store)
     return bool(_payload_members(model, file) & stored)
