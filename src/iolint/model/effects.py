@@ -197,6 +197,98 @@ def _written_parameter(model: ModuleModel, func: ast.AST) -> int | None:
     return None
 
 
+# Calls a file object may be handed to without being synced: stdlib serializers and ``print``.
+_PLAIN_WRITERS = frozenset(
+    {"builtins.print", "json.dump", "pickle.dump", "marshal.dump", "shutil.copyfileobj"}
+)
+# Methods of the file object that write or close it and sync nothing.
+_PLAIN_METHODS = frozenset({"write", "writelines", "close", "seek", "truncate", "tell"})
+
+
+def _syncs_anything(func: ast.AST) -> bool:
+    """A call spelled like a sync (``os.fsync``, ``f.flush_and_sync()``, ``self._sync(f)``),
+    anywhere in ``func``: what it syncs is not followed."""
+    for node in walk_local(func.body):  # type: ignore[attr-defined]
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = (
+                f.attr
+                if isinstance(f, ast.Attribute)
+                else (f.id if isinstance(f, ast.Name) else "")
+            )
+            low = name.lower()
+            if "sync" in low and "async" not in low:
+                return True
+    return False
+
+
+def _file_object_name(model: ModuleModel, opener: ast.Call) -> str | None:
+    """The local name the opened file object is bound to (``with open(p) as f``,
+    ``f = open(p)``); ``""`` when the opener writes by itself (``p.write_text(x)``) or its
+    object is used on the spot (``open(p, "w").write(x)``); None when the object goes
+    anywhere else (returned, stored, passed on)."""
+    func = opener.func
+    if isinstance(func, ast.Attribute) and func.attr in ("write_text", "write_bytes"):
+        return ""
+    parent = model.parent(opener)
+    if isinstance(parent, ast.withitem):
+        var = parent.optional_vars
+        if var is None:
+            return ""
+        return var.id if isinstance(var, ast.Name) else None
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0]
+        return target.id if isinstance(target, ast.Name) else None
+    if isinstance(parent, ast.Attribute) and parent.attr in _PLAIN_METHODS:
+        return ""
+    return None
+
+
+def _plain_use(model: ModuleModel, use: ast.Name) -> bool:
+    """``f.write(x)``, ``f.close()``, ``json.dump(obj, f)``, ``print(x, file=f)``."""
+    parent = model.parent(use)
+    if isinstance(parent, ast.Attribute) and parent.attr in _PLAIN_METHODS:
+        call = model.parent(parent)
+        return isinstance(call, ast.Call) and call.func is parent
+    if isinstance(parent, ast.keyword):
+        parent = model.parent(parent)
+    return isinstance(parent, ast.Call) and model.call_qualname(parent) in _PLAIN_WRITERS
+
+
+def written_parameter_sync(model: ModuleModel, func: ast.AST) -> str:
+    """Whether ``func`` (a function of this module that writes its parameter, see
+    :func:`written_parameter`) syncs that file: ``"synced"`` when it calls ``os.fsync`` or
+    ``os.fdatasync``; ``"unsynced"`` when it visibly syncs nothing (it calls nothing named like
+    a sync, and the file object it opens is only written, closed or handed to a stdlib
+    serializer), so that a caller renaming the path into place publishes unsynced data as if
+    it had written the file itself; ``"unknown"`` otherwise (the file goes to code passed in,
+    is returned, or a sync-named helper is called)."""
+    if not isinstance(func, _DEFS) or written_parameter(model, func) is None:
+        return "unknown"
+    calls = [n for n in walk_local(func.body) if isinstance(n, ast.Call)]
+    if any(model.call_qualname(c) in _DATA_FSYNCS for c in calls):
+        return "synced"
+    if _syncs_anything(func):
+        return "unknown"
+    for node in calls:
+        if _opened_for_writing(model, node) is None:
+            continue
+        if model.call_qualname(node) == "os.open":
+            return "unknown"  # a descriptor: written and synced through other names
+        name = _file_object_name(model, node)
+        if name is None:
+            return "unknown"
+        if not name:
+            continue
+        if len(model.bindings_of(name, node) or []) != 1:
+            return "unknown"
+        for use in walk_local(func.body):
+            if isinstance(use, ast.Name) and use.id == name and isinstance(use.ctx, ast.Load):
+                if not _plain_use(model, use):
+                    return "unknown"
+    return "unsynced"
+
+
 def written_argument(model: ModuleModel, call: ast.Call) -> ast.expr | None:
     """The argument of ``call`` that the called project function opens for writing."""
     local = model.local_callee(call.func)

@@ -36,6 +36,7 @@ from iolint.model.effects import (
     publish_wrapper,
     temp_attribute,
     wrapper_calls,
+    written_parameter_sync,
 )
 from iolint.model.fsync import is_fsync_call
 from iolint.model.intent import intent_of, next_free_name
@@ -229,6 +230,21 @@ def _written_by_callee(file: WrittenFile | None) -> bool:
     return file is not None and file.api == "call.write"
 
 
+def _callee_sync(model: ModuleModel, file: WrittenFile | None) -> str | None:
+    """How the project function that writes the published path syncs it (None when the
+    caller writes it itself): ``"unsynced"`` for a helper of this module that only writes
+    and closes the file (ansible's ``_save_ssh_host_keys(tmp_name)`` before
+    ``os.rename(tmp_name, keyfile)``): the publish is as unsynced as if the caller had written
+    it; ``"synced"`` for one that fsyncs; ``"unknown"`` for one in another module, or one that
+    hands its file to code it does not know (``dump(obj, f)`` with ``dump`` a parameter) or
+    calls a helper named like a sync."""
+    if not _written_by_callee(file):
+        return None
+    assert file is not None
+    callee = model.local_callee(file.node.func) if isinstance(file.node, ast.Call) else None
+    return "unknown" if callee is None else written_parameter_sync(model, callee)
+
+
 def _flush_fsync_fix(
     model: ModuleModel, file: WrittenFile, publish: Publish | None, dir_target: ast.expr | None
 ) -> Fix | None:
@@ -357,17 +373,24 @@ class PublishWithoutFsync(Rule):
             for p in fn.publishes:
                 if _window_sync(fn, p) != "none":
                     continue
-                if _written_by_callee(p.file) and not ctx.options.strict:
+                writer_sync = _callee_sync(model, p.file)
+                if writer_sync == "synced":
+                    continue
+                if writer_sync == "unknown" and not ctx.options.strict:
                     continue  # the writer may sync in ways the model does not see
                 if _not_worth_it(ctx, p.call, p.target, p.source):
                     continue
                 if not once.first(p.target, p.call):
                     continue
                 src, api = _label(model, p.source), _callee(model, p.call)
+                writer = p.file.node if p.file is not None and _written_by_callee(p.file) else None
+                where = "the file"
+                if isinstance(writer, ast.Call):  # a helper of this module writes it
+                    where = f"the file in `{_callee(model, writer)}()`"
                 message = (
                     f"`{api}()` publishes `{src}` before its data is fsynced: after a power "
                     "failure the target can be empty or truncated (delayed allocation); flush "
-                    "and `os.fsync()` the file before closing and publishing it"
+                    f"and `os.fsync()` {where} before closing and publishing it"
                 )
                 yield self.diagnostic(ctx, p.call, message, self._fix(model, fn, p))
 
