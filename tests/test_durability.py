@@ -863,3 +863,26 @@ def test_generated_stub_modules_are_build_output() -> None:
     """
     assert codes_at(source, ["IO306"], path="pkg/autosummary/generate.py") == []
     assert codes_at(source, ["IO306"], path="pkg/stubs.py") == [(6, "IO306")]
+
+
+def test_io302_through_a_helper_names_it_and_edits_nothing() -> None:
+    # The fsync belongs in the helper, which other callers share: the finding says where,
+    # and no edit is made in the caller (a flush of ``tmp``, a string, would be wrong).
+    source = """
+        import os
+
+
+        def _write_keys(filename, keys):
+            with open(filename, "w") as f:
+                for host, key in keys.items():
+                    f.write(f"{host} {key}\\n")
+
+
+        def save_known_hosts(keyfile, keys):
+            tmp = keyfile + ".new"
+            _write_keys(tmp, keys)
+            os.replace(tmp, keyfile)
+    """
+    (diag,) = lint(source, ["IO302"])
+    assert "`os.fsync()` the file in `_write_keys()`" in diag.message
+    assert diag.fix is None
