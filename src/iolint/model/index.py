@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from iolint.model.atomic_writers import WriterFacts
     from iolint.model.project_writers import ProjectWriter
 
-INDEX_FORMAT = 6
+INDEX_FORMAT = 7
 # The index's entries live in this directory of the result cache (``.iolint_cache``).
 INDEX_DIR_NAME = "index"
 # A module whose text has none of these words exports no I/O facts: it is not analyzed.

@@ -117,5 +117,8 @@ def file_kind(call: ast.Call, *, mode_pos: int, buffering_pos: int, temp: bool) 
     mode_node = call_arg(call, mode_pos, "mode")
     mode = literal_str(mode_node) if mode_node is not None else ("w+b" if temp else "r")
     buffering = literal_int(call_arg(call, buffering_pos, "buffering"))
-    raw = buffering == 0 and mode is not None and "b" in mode
+    # ``buffering=0`` is only allowed in binary mode: text mode raises ValueError ("can't have
+    # unbuffered text I/O"). So a literal 0 makes the file raw even when the mode is a variable
+    # (``open(path, mode, buffering=0)``): if the call returns at all, the file is raw.
+    raw = buffering == 0 and (mode is None or "b" in mode)
     return ObjKind(Category.FILE, raw=raw, mode=mode, temp=temp, origin=call)
