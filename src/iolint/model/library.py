@@ -14,6 +14,9 @@ documentation:
   bytes as soon as any are available (``b""`` at EOF); ``StreamReader.readexactly(n)`` is the
   fix. ``loop.sock_sendall``, transports and ``StreamWriter.drain()`` write everything.
 - telnetlib: ``Telnet.get_socket()`` returns the connected TCP socket.
+- adafruit_connection_manager: ``ConnectionManager.get_socket(host, port, proto)`` (the manager
+  also comes from ``get_connection_manager(pool)``) resolves the address with ``SOCK_STREAM``
+  and returns the connected socket of the pool: TCP, or TLS when ``is_ssl``.
 - socketserver: in a ``BaseRequestHandler`` of a TCP server, ``self.request`` is the
   connected stream socket; ``StreamRequestHandler`` also names it ``self.connection``. (On a
   UDP server ``self.request`` is a ``(data, socket)`` tuple, which has no ``send``/``recv``,
@@ -44,11 +47,26 @@ STREAM_SOCKET_FACTORY_METHODS: dict[str, str] = {
     "invoke_shell": "paramiko SSHClient.invoke_shell returns a Channel",
 }
 
+_ADAFRUIT_SOCKET = "adafruit_connection_manager: get_socket() connects a SOCK_STREAM socket"
+
 # (Constructor, method) pairs: the method returns the stream socket of an object made by the
 # constructor.
 SOCKET_OF_OBJECT: dict[tuple[str, str], str] = {
     ("telnetlib.Telnet", "get_socket"): "telnetlib: Telnet.get_socket() is the TCP socket",
+    # ConnectionManager.get_socket resolves with getaddrinfo(host, port, 0, SOCK_STREAM) and
+    # connects: a TCP (or TLS) socket of the CircuitPython socket pool, whose send is partial.
+    ("adafruit_connection_manager.ConnectionManager", "get_socket"): _ADAFRUIT_SOCKET,
+    ("adafruit_connection_manager.get_connection_manager", "get_socket"): _ADAFRUIT_SOCKET,
 }
+
+# Of those, the sockets the library gives a timeout of its own (``get_socket(...,
+# timeout=1)`` by default): ``sendall`` can then raise after sending an unknown part.
+TIMED_SOCKET_OF_OBJECT = frozenset(
+    {
+        ("adafruit_connection_manager.ConnectionManager", "get_socket"),
+        ("adafruit_connection_manager.get_connection_manager", "get_socket"),
+    }
+)
 
 # Calls whose annotations or results name an asyncio stream reader.
 STREAM_READER_TYPES = frozenset({"asyncio.StreamReader", "asyncio.streams.StreamReader"})

@@ -593,6 +593,10 @@ class ModuleModel:
                 return ObjKind(Category.SOCKET, origin=call)
         return None
 
+    def created_by(self, expr: ast.expr) -> str | None:
+        """The qualified name of the call that made ``expr``'s object (see ``_created_by``)."""
+        return self._created_by(expr)
+
     def _created_by(self, expr: ast.expr) -> str | None:
         """The qualified name of the call that made ``expr``'s object, when every binding
         of the name (or of ``self.<attr>``) agrees: ``self.tn = telnetlib.Telnet(host)``."""

@@ -37,6 +37,7 @@ from iolint.model.io_calls import (
 )
 from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.length_checks import gives_up_on_short_read
+from iolint.model.library import TIMED_SOCKET_OF_OBJECT
 from iolint.model.line_streams import line_stream, literal_line_type, tests_empty_line
 from iolint.model.write_offsets import replaced_offset
 from iolint.rules.base import Rule, RuleContext
@@ -216,6 +217,11 @@ def _created_with_timeout(model: ModuleModel, origin: ast.Call) -> bool:
     with an unknown amount sent."""
     if any(k.arg == "timeout" for k in origin.keywords):
         return True
+    if isinstance(origin.func, ast.Attribute):
+        # A library's socket with a timeout of its own (adafruit ``get_socket``).
+        maker = model.created_by(origin.func.value)
+        if (maker, origin.func.attr) in TIMED_SOCKET_OF_OBJECT:
+            return True
     q = model.call_qualname(origin)
     return q == "socket.create_connection" and len(origin.args) >= 2
 
