@@ -22,6 +22,7 @@ from iolint.model.consequence import (
 from iolint.model.eof import EofVerdict, analyze_eof
 from iolint.model.fill_loops import FullSizeRefill, full_size_refill
 from iolint.model.handlers import covering_handlers, gives_up
+from iolint.model.helper_params import helper_param
 from iolint.model.io_calls import (
     READ_CALL_NAMES,
     ReadCall,
@@ -479,6 +480,9 @@ class ShortReadAssumed(Rule):
         sink = _sink(model, value)
         if sink is not None:
             return None if _sink_error_handled(model, value, sink, read) else sink
+        sink = _helper_sink(model, value, read)
+        if sink is not None:
+            return sink
         parent = model.parent(value)
         if isinstance(parent, (ast.Assign, ast.NamedExpr)):
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
@@ -487,16 +491,101 @@ class ShortReadAssumed(Rule):
             name = targets[0].id
             if _fails_on_short(model, read, name, parent):
                 return _FAILS_ON_SHORT
-            for use in model.uses_after(name, parent):
-                sink = _sink(model, use)
-                if (
-                    sink is not None
-                    and not _guarded(model, name, parent, use, sink)
-                    and not truth_guarded(model, use, name)
-                    and not _sink_error_handled(model, use, sink, read)
-                ):
-                    return sink
+            return self._first_unguarded(model, read, name, parent)
+        concatenated = _prefixed(model, value)
+        if concatenated is not None:
+            # ``header = sync + sock.recv(6)``: the fields past the prefix are as short as
+            # the read.
+            # Only decodes of a fixed size count there: an index or an open slice may fall
+            # in the prefix, or take whatever arrived (a checksum over the rest).
+            return self._first_unguarded(model, read, *concatenated, sized_only=True)
         return None
+
+    def _first_unguarded(
+        self,
+        model: ModuleModel,
+        read: ReadCall,
+        name: str,
+        parent: ast.AST,
+        *,
+        sized_only: bool = False,
+    ) -> str | None:
+        """The first fixed-size use of ``name`` (bound to the read's data at ``parent``)
+        with no length check before it."""
+        for use in model.uses_after(name, parent):
+            sink = _sink(model, use)
+            if sized_only and sink is not None and not _sized_decode(model, use, sink):
+                sink = None
+            handled = sink is not None and _sink_error_handled(model, use, sink, read)
+            if sink is None:
+                sink = _helper_sink(model, use, read, sized_only=sized_only)
+            if (
+                sink is not None
+                and not handled
+                and not _guarded(model, name, parent, use, sink)
+                and not truth_guarded(model, use, name)
+            ):
+                return sink
+        return None
+
+
+def _sized_decode(model: ModuleModel, use: ast.AST, sink: str) -> bool:
+    """A decode that needs a fixed number of bytes: ``struct``, ``int.from_bytes``, tuple
+    unpacking, or a slice with both bounds (``data[4:8]``)."""
+    if sink == "a fixed index":
+        return False
+    if sink == "a fixed slice":
+        sub = model.parent(use)
+        return (
+            isinstance(sub, ast.Subscript)
+            and isinstance(sub.slice, ast.Slice)
+            and (sub.slice.upper is not None)
+        )
+    return True
+
+
+def _prefixed(model: ModuleModel, value: ast.expr) -> tuple[str, ast.Assign] | None:
+    """``header = sync + sock.recv(6)``: the name a prefix plus the read is bound to, and the
+    binding. Not an accumulation (``buf = buf + sock.recv(n)``), whose loop checks the
+    length as it goes."""
+    concat = model.parent(value)
+    if not (
+        isinstance(concat, ast.BinOp) and isinstance(concat.op, ast.Add) and concat.right is value
+    ):
+        return None
+    assign = model.parent(concat)
+    if not isinstance(assign, ast.Assign) or assign.value is not concat:
+        return None
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name):
+        return None
+    name = assign.targets[0].id
+    if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(concat.left)):
+        return None
+    return name, assign
+
+
+def _helper_sink(
+    model: ModuleModel, value: ast.expr, read: ReadCall, *, sized_only: bool = False
+) -> str | None:
+    """``parse_header(data)``: a function of the module that decodes its parameter at a fixed
+    size with no length check of its own (one level deep)."""
+    call = model.parent(value)
+    if not isinstance(call, ast.Call):
+        return None
+    param = helper_param(model, call, value)
+    if param is None:
+        return None
+    for use in model.uses_after(param.name, param.arg):
+        sink = _sink(model, use)
+        if (
+            sink is not None
+            and (not sized_only or _sized_decode(model, use, sink))
+            and not _guarded(model, param.name, param.arg, use, sink)
+            and not truth_guarded(model, use, param.name)
+            and not _sink_error_handled(model, use, sink, read)
+        ):
+            return f"`{param.function.name}()`, which decodes it with {sink}"
+    return None
 
 
 def _refill_message(label: str, refill: FullSizeRefill) -> str:
