@@ -18,6 +18,7 @@ from iolint.model import ModuleModel
 from iolint.model.absent_callers import callers_checked_absent
 from iolint.model.branches import OnePerTarget
 from iolint.model.class_state import rewrites_class_state
+from iolint.model.copied_sources import copied_into
 from iolint.model.cross_device import exdev_falls_back
 from iolint.model.durability import (
     DARWIN,
@@ -700,10 +701,11 @@ def _forced_move(ctx: RuleContext, p: Publish, unlink: ast.stmt) -> bool:
 def _publishes_saved_data(model: ModuleModel, p: Publish) -> bool:
     """The rename publishes data the program wrote (a save, not a move of a file it found):
     a file written in the function; a temp-named path that a project function wrote; a
-    name that another method of the class made with ``mkstemp``/``mktemp``."""
+    name that another method of the class made with ``mkstemp``/``mktemp``; a staging name
+    the function filled with ``shutil.copy`` (model/copied_sources.py)."""
     if _written_publish(p):
         return not _written_by_callee(p.file) or looks_temporary(model, p.source)
-    return temp_attribute(model, p.source)
+    return temp_attribute(model, p.source) or copied_into(model, p.call, p.source)
 
 
 class RenameNotReplace(Rule):
