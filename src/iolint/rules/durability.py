@@ -40,6 +40,7 @@ from iolint.model.effects import (
     written_parameter_sync,
 )
 from iolint.model.fsync import is_fsync_call
+from iolint.model.held_files import held_file
 from iolint.model.intent import intent_of, next_free_name
 from iolint.model.kinds import Category, call_arg
 from iolint.model.platform import (
@@ -322,6 +323,7 @@ class FsyncWithoutFlush(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
+        reported: set[ast.Call] = set()
         for fn in _facts(ctx):
             for s in fn.syncs:
                 if s.file is None or s.maybe:
@@ -342,7 +344,23 @@ class FsyncWithoutFlush(Rule):
                     "user-space buffer, so they are not synced: after a power failure the file "
                     f"can be empty; call `{view or 'f'}.flush()` right before the fsync"
                 )
+                reported.add(s.call)
                 yield self.diagnostic(ctx, s.call, message, self._fix(model, s.call, view))
+        # The file of a class or of a factory, written by other code (model/held_files.py).
+        for call in model.calls_named("fsync", "fdatasync"):
+            q = model.call_qualname(call)
+            if call in reported or q not in ("os.fsync", "os.fdatasync"):
+                continue
+            held = held_file(model, call)
+            if held is None:
+                continue
+            message = (
+                f"`{q}()` runs before `{held.view}` is flushed: the writes made through it "
+                "elsewhere may still sit in its user-space buffer and are not synced, so "
+                f"after a power failure the file can be empty; call `{held.view}.flush()` "
+                "right before the fsync"
+            )
+            yield self.diagnostic(ctx, call, message, self._fix(model, call, held.view))
 
     def _fix(self, model: ModuleModel, call: ast.Call, view: str | None) -> Fix | None:
         stmt = model.parent(call)
