@@ -171,7 +171,9 @@ def _in_body(model: ModuleModel, branch: ast.If, node: ast.AST) -> bool:
     return any(id(s) in ids or s is node for s in branch.body)
 
 
-def _skippable(model: ModuleModel, removal: ast.Call, publish: ast.Call, wanted: str) -> bool:
+def _skippable(
+    model: ModuleModel, removal: ast.Call, publish: ast.Call, wanted: str | None
+) -> bool:
     """The removal sits under an ``if`` the rename does not share, whose test is neither about
     the platform nor about the target's existence: ``if backup and target.exists(): rename
     it away`` leaves the target in place when ``backup`` is false, so the rename still meets
