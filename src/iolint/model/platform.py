@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from iolint.model.durability import WINDOWS, reachable_platforms
+from iolint.model.durability import ALL_PLATFORMS, WINDOWS, reachable_platforms
 from iolint.model.kinds import call_arg
 from iolint.model.module import ModuleModel
 from iolint.model.scopes import walk_local
@@ -157,11 +157,46 @@ def gone_before(model: ModuleModel, publish: ast.Call, target: ast.expr) -> bool
             continue
         path = _removed_or_moved(model, node)
         if path is not None and _key(path) == wanted and node is not publish:
-            if WINDOWS in reachable_platforms(model, node) and reachable_platforms(
-                model, node
-            ) >= reachable_platforms(model, publish):
+            if (
+                WINDOWS in reachable_platforms(model, node)
+                and reachable_platforms(model, node) >= reachable_platforms(model, publish)
+                and not _skippable(model, node, publish, wanted)
+            ):
                 return True
     return reserved_temp_name(model, target)
+
+
+def _in_body(model: ModuleModel, branch: ast.If, node: ast.AST) -> bool:
+    ids = set(map(id, model.ancestors(node)))
+    return any(id(s) in ids or s is node for s in branch.body)
+
+
+def _skippable(
+    model: ModuleModel, removal: ast.Call, publish: ast.Call, wanted: str | None
+) -> bool:
+    """The removal sits under an ``if`` the rename does not share, whose test is neither about
+    the platform nor about the target's existence: ``if backup and target.exists(): rename
+    it away`` leaves the target in place when ``backup`` is false, so the rename still meets
+    it. ``if os.path.exists(target): os.remove(target)`` and ``if os.name == "nt": ...``
+    leave no existing target on Windows whichever way they go."""
+    from iolint.model.durability import platform_test
+
+    inside = set(map(id, model.ancestors(publish)))
+    for anc in model.ancestors(removal):
+        if isinstance(anc, _DEFS):
+            return False
+        if not isinstance(anc, ast.If):
+            continue
+        if id(anc) in inside and _in_body(model, anc, removal) == _in_body(model, anc, publish):
+            continue  # the rename runs in the same branch: it only runs where the removal did
+        test = anc.test.operand if isinstance(anc.test, ast.UnaryOp) else anc.test
+        tested = _exists_of(model, test)
+        if tested is not None and _key(tested) == wanted:
+            continue
+        if platform_test(model, anc.test) != (ALL_PLATFORMS, ALL_PLATFORMS):
+            continue
+        return True
+    return False
 
 
 def reserved_temp_name(model: ModuleModel, target: ast.expr) -> bool:

@@ -18,6 +18,7 @@ from iolint.model import ModuleModel
 from iolint.model.absent_callers import callers_checked_absent
 from iolint.model.branches import OnePerTarget
 from iolint.model.class_state import rewrites_class_state
+from iolint.model.copied_sources import copied_into
 from iolint.model.cross_device import exdev_falls_back
 from iolint.model.durability import (
     DARWIN,
@@ -39,6 +40,7 @@ from iolint.model.effects import (
     written_parameter_sync,
 )
 from iolint.model.fsync import is_fsync_call
+from iolint.model.held_files import held_file
 from iolint.model.intent import intent_of, next_free_name
 from iolint.model.kinds import Category, call_arg
 from iolint.model.platform import (
@@ -321,6 +323,7 @@ class FsyncWithoutFlush(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
+        reported: set[ast.Call] = set()
         for fn in _facts(ctx):
             for s in fn.syncs:
                 if s.file is None or s.maybe:
@@ -341,7 +344,23 @@ class FsyncWithoutFlush(Rule):
                     "user-space buffer, so they are not synced: after a power failure the file "
                     f"can be empty; call `{view or 'f'}.flush()` right before the fsync"
                 )
+                reported.add(s.call)
                 yield self.diagnostic(ctx, s.call, message, self._fix(model, s.call, view))
+        # The file of a class or of a factory, written by other code (model/held_files.py).
+        for call in model.calls_named("fsync", "fdatasync"):
+            q = model.call_qualname(call)
+            if call in reported or q not in ("os.fsync", "os.fdatasync"):
+                continue
+            held = held_file(model, call)
+            if held is None:
+                continue
+            message = (
+                f"`{q}()` runs before `{held.view}` is flushed: the writes made through it "
+                "elsewhere may still sit in its user-space buffer and are not synced, so "
+                f"after a power failure the file can be empty; call `{held.view}.flush()` "
+                "right before the fsync"
+            )
+            yield self.diagnostic(ctx, call, message, self._fix(model, call, held.view))
 
     def _fix(self, model: ModuleModel, call: ast.Call, view: str | None) -> Fix | None:
         stmt = model.parent(call)
@@ -700,10 +719,11 @@ def _forced_move(ctx: RuleContext, p: Publish, unlink: ast.stmt) -> bool:
 def _publishes_saved_data(model: ModuleModel, p: Publish) -> bool:
     """The rename publishes data the program wrote (a save, not a move of a file it found):
     a file written in the function; a temp-named path that a project function wrote; a
-    name that another method of the class made with ``mkstemp``/``mktemp``."""
+    name that another method of the class made with ``mkstemp``/``mktemp``; a staging name
+    the function filled with ``shutil.copy`` (model/copied_sources.py)."""
     if _written_publish(p):
         return not _written_by_callee(p.file) or looks_temporary(model, p.source)
-    return temp_attribute(model, p.source)
+    return temp_attribute(model, p.source) or copied_into(model, p.call, p.source)
 
 
 class RenameNotReplace(Rule):
