@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from iolint.model.derived_names import derived_names
+from iolint.model.eof_quiet import BROAD_EXCEPTIONS, quiet_at_eof
 from iolint.model.eof_raises import raises_every_pass
 from iolint.model.io_calls import ReadCall
 from iolint.model.kinds import Category
@@ -49,6 +50,7 @@ CONNECTION_ERRORS = frozenset(
         "OSError",
         "IOError",
         "socket.error",
+        "select.error",
         "ConnectionError",
         "ConnectionResetError",
         "ConnectionAbortedError",
@@ -530,6 +532,16 @@ def _eval_compare(facts: _LoopFacts, expr: ast.Compare) -> _Val:
                     and side.data
                     and isinstance(side.value, bytes)
                     and isinstance(other, ast.Constant)
+                    and isinstance(other.value, str)
+                    and isinstance(op, (ast.Eq, ast.NotEq))
+                ):
+                    # ``chunk == ''``: bytes never equal a str (Python 2's EOF test).
+                    facts.wrong_sentinel.append(f"`== {other.value!r}` (a str, never equal to bytes)")
+                if (
+                    side.kind == "known"
+                    and side.data
+                    and isinstance(side.value, bytes)
+                    and isinstance(other, ast.Constant)
                     and type(other.value) is int
                     and other.value == 0
                 ):
@@ -720,7 +732,9 @@ def _guard_truths(facts: _LoopFacts, exit_node: ast.AST) -> list[Truth]:
                 truths.append(_negate(test))
         elif isinstance(anc, ast.ExceptHandler):
             names = _handler_names(model, anc)
-            if names is not None and all(_not_raised_at_eof(facts.read, n) for n in names):
+            if _broad_but_quiet(facts, anc, names):
+                truths.append(Truth.FALSE)
+            elif names is not None and all(_not_raised_at_eof(facts.read, n) for n in names):
                 truths.append(Truth.FALSE)
                 try_node = model.parent(anc)
                 if (
@@ -735,6 +749,23 @@ def _guard_truths(facts: _LoopFacts, exit_node: ast.AST) -> list[Truth]:
             truths.append(Truth.UNKNOWN)
         child = anc
     return truths
+
+
+def _broad_but_quiet(facts: _LoopFacts, handler: ast.ExceptHandler, names: list[str] | None) -> bool:
+    """A bare ``except:`` or ``except Exception`` around a socket read whose ``try`` body
+    raises nothing on ``b''``: a clean close reaches it on no path (model/eof_quiet.py)."""
+    if not _socket_like(facts.read):
+        return False
+    if names is not None and not all(
+        n in BROAD_EXCEPTIONS or _not_raised_at_eof(facts.read, n) for n in names
+    ):
+        return False
+    try_node = facts.model.parent(handler)
+    return (
+        isinstance(try_node, ast.Try)
+        and any(_contains(s, facts.read.call) for s in try_node.body)
+        and quiet_at_eof(try_node, facts.read.call)
+    )
 
 
 def _socket_like(read: ReadCall) -> bool:
