@@ -26,6 +26,7 @@ from iolint.model.eof_raises import raises_every_pass
 from iolint.model.io_calls import ReadCall
 from iolint.model.kinds import Category
 from iolint.model.module import ModuleModel
+from iolint.model.readiness import read_stream, readable_list, ready_at_eof
 from iolint.model.regex_eof import match_method, match_on, regex_match_call
 from iolint.model.scopes import walk_local
 
@@ -138,6 +139,9 @@ class _LoopFacts:
     # Locals that only grow by what was read (``buf += data``, ``sink.write(data)``): an empty
     # read leaves them as they are, and once data has arrived they are never empty again.
     growing: set[str] = field(default_factory=set)
+    # Names bound in the loop to a ``select`` readable list holding the read's own stream:
+    # at EOF the stream is readable on every pass, so each is a non-empty list then.
+    ready_names: set[str] = field(default_factory=set)
     # Set while the guards of the loop's exits are evaluated: the EOF that matters is the one
     # that comes in the middle of a message, after some data was read.
     after_data: bool = False
@@ -334,6 +338,8 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
             return _Val("known", facts.wrapped_value, True)
         if expr.id in facts.static_names:
             return _STATIC
+        if expr.id in facts.ready_names:
+            return _Val("known", [facts.read.receiver], True)
         if expr.id in facts.for_targets:
             # ``for stop in stop_words: if buf.endswith(stop): return``: each pass of the read
             # loop tries the same values, so the name is as static as what it iterates over.
@@ -378,6 +384,8 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
     if isinstance(expr, ast.Call):
         return _eval_call(facts, expr)
     if isinstance(expr, ast.Subscript):
+        if readable_list(model, expr, read_stream(facts.read)):
+            return _Val("known", [facts.read.receiver], True)
         return _eval_subscript(facts, expr)
     if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
         return _eval_comprehension(facts, expr)
@@ -902,6 +910,7 @@ def analyze_eof(
         wrapped_value=wrapped_value,
     )
     _collect_names(facts, nodes)
+    facts.ready_names = ready_at_eof(model, loop, read_stream(read)) - {name}
 
     outcomes = [_classify([_test_truth(facts)])]
     outcomes.extend(_classify(_guard_truths(facts, e)) for e in _exit_nodes(facts))
