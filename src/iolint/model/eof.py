@@ -544,7 +544,9 @@ def _eval_compare(facts: _LoopFacts, expr: ast.Compare) -> _Val:
                     and isinstance(op, (ast.Eq, ast.NotEq))
                 ):
                     # ``chunk == ''``: bytes never equal a str (Python 2's EOF test).
-                    facts.wrong_sentinel.append(f"`== {other.value!r}` (a str, never equal to bytes)")
+                    facts.wrong_sentinel.append(
+                        f"`== {other.value!r}` (a str, never equal to bytes)"
+                    )
                 if (
                     side.kind == "known"
                     and side.data
@@ -759,7 +761,9 @@ def _guard_truths(facts: _LoopFacts, exit_node: ast.AST) -> list[Truth]:
     return truths
 
 
-def _broad_but_quiet(facts: _LoopFacts, handler: ast.ExceptHandler, names: list[str] | None) -> bool:
+def _broad_but_quiet(
+    facts: _LoopFacts, handler: ast.ExceptHandler, names: list[str] | None
+) -> bool:
     """A bare ``except:`` or ``except Exception`` around a socket read whose ``try`` body
     raises nothing on ``b''``: a clean close reaches it on no path (model/eof_quiet.py)."""
     if not _socket_like(facts.read):

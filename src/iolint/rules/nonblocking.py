@@ -27,9 +27,11 @@ from iolint.model.nonblocking import (
 )
 from iolint.model.none_as_eof import none_taken_for_eof
 from iolint.model.pep475 import PEP475, eintr_retry, is_close_call
+from iolint.model.platform import may_run_on_windows
 from iolint.model.scopes import walk_local
 from iolint.model.selector_keys import selector_fileobjs
 from iolint.model.timeout_zero import may_be_nonblocking
+from iolint.model.windows_eagain import eagain_only_test
 from iolint.rules.base import Rule, RuleContext
 
 NONBLOCKING_TRIGGERS = (
@@ -181,6 +183,13 @@ class BlockingIOErrorUnhandled(Rule):
                     message = _tautology_message(model, label, what, taut, known=True)
                     yield self.diagnostic(ctx, call, message)
                     continue
+            if what == "socket":
+                eagain_only = _eagain_only(model, call)
+                if eagain_only is not None:
+                    yield self.diagnostic(
+                        ctx, call, _eagain_only_message(model, label, eagain_only)
+                    )
+                    continue
             func = model.enclosing_function(call)
             if facts.readiness_driven(func) or _caught_here(model, call, "BlockingIOError"):
                 continue
@@ -247,6 +256,29 @@ def _reraised_eagain(
             return None
         return found
     return None
+
+
+def _eagain_only(model: ModuleModel, call: ast.Call) -> ast.expr | None:
+    """The first handler around a socket call that catches BlockingIOError re-raises every
+    errno but EAGAIN, and the code may run on Windows, where a socket's would-block errno is
+    EWOULDBLOCK (WSAEWOULDBLOCK), a different number (model/windows_eagain.py)."""
+    for h in covering_handlers(model, call):
+        if h.unresolved:
+            return None
+        if not h.catches("BlockingIOError"):
+            continue
+        test = eagain_only_test(model, h.handler)
+        return test if test is not None and may_run_on_windows(model, call) else None
+    return None
+
+
+def _eagain_only_message(model: ModuleModel, label: str, test: ast.expr) -> str:
+    return (
+        f"`{label}` on a non-blocking socket raises BlockingIOError when {_when(label)}; on "
+        "Windows its errno is WSAEWOULDBLOCK (`errno.EWOULDBLOCK`, 10035), not `EAGAIN` (11), "
+        f"so `{model.text_of(test)}` re-raises it and the program fails there; test "
+        "`errno.EWOULDBLOCK` as well, or catch BlockingIOError"
+    )
 
 
 def _tautology_message(

@@ -20,7 +20,6 @@ from iolint.model.consequence import (
     truth_guarded,
 )
 from iolint.model.eof import EofVerdict, analyze_eof
-from iolint.model.readiness import drains_until_idle
 from iolint.model.fill_loops import FullSizeRefill, full_size_refill
 from iolint.model.handlers import covering_handlers, gives_up
 from iolint.model.io_calls import (
@@ -39,6 +38,7 @@ from iolint.model.io_calls import (
 from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.length_checks import gives_up_on_short_read
 from iolint.model.line_streams import line_stream, literal_line_type, tests_empty_line
+from iolint.model.readiness import drains_until_idle
 from iolint.model.write_offsets import replaced_offset
 from iolint.rules.base import Rule, RuleContext
 
