@@ -18,6 +18,7 @@ from iolint.model.nonblocking import (
     EINTR_ERRNOS,
     ErrnoPath,
     NonblockingFacts,
+    dominates,
     errno_path,
     key_of,
     leaves_loop,
@@ -30,6 +31,7 @@ from iolint.model.pep475 import PEP475, eintr_retry, is_close_call
 from iolint.model.platform import may_run_on_windows
 from iolint.model.scopes import walk_local
 from iolint.model.selector_keys import selector_fileobjs
+from iolint.model.text_reads import reads_text_to_end
 from iolint.model.timeout_zero import may_be_nonblocking
 from iolint.model.windows_eagain import eagain_only_test
 from iolint.rules.base import Rule, RuleContext
@@ -344,6 +346,27 @@ def _nonblocking_file(
     return False, raw
 
 
+def _text_read_unwaited(
+    model: ModuleModel, facts: NonblockingFacts, call: ast.Call, receiver: ast.expr
+) -> bool:
+    """``read()`` to the end on a text stream over a non-blocking descriptor
+    (model/text_reads.py), with no readiness wait that runs before it on every path and no
+    handler of TypeError around it."""
+    if not reads_text_to_end(model, call, receiver):
+        return False
+    func = model.enclosing_function(call)
+    if func is None:
+        return False
+    if facts.readiness_driven(func) and not facts.function_waits(func, readiness=True):
+        return False  # a callback or a coroutine: the event loop waits for it
+    if any(
+        facts.is_wait(n, readiness=True) and dominates(model, n, call)
+        for n in walk_local(getattr(func, "body", []))
+    ):
+        return False
+    return not any(h.catches("TypeError") for h in covering_handlers(model, call))
+
+
 def _in_test(model: ModuleModel, node: ast.AST) -> ast.AST | None:
     """The ``if``/``while``/``assert``/conditional whose test ``node`` is (through ``not``,
     ``and``/``or``, ``bool()``), else None."""
@@ -533,6 +556,9 @@ class NonblockingNoneResult(Rule):
                 )
             if not is_nb:
                 continue
+            if meth == "read" and _text_read_unwaited(model, facts, call, receiver):
+                yield self.diagnostic(ctx, call, self._text_read_message())
+                continue
             if facts.readiness_driven(model.enclosing_function(call)):
                 if meth in ("read", "read1", "readinto"):
                     dropping = none_taken_for_eof(model, call)
@@ -580,6 +606,15 @@ class NonblockingNoneResult(Rule):
             is_nb, _ = _nonblocking_file(facts, func.value, call)
             if is_nb and not facts.readiness_driven(model.enclosing_function(call)):
                 yield self.diagnostic(ctx, func, self._readline_message())
+
+    @staticmethod
+    def _text_read_message() -> str:
+        return (
+            "`read()` to the end on a text stream over a non-blocking descriptor raises "
+            "TypeError when no data is ready (the buffer below returns None, which the text "
+            "layer cannot decode), and nothing here catches it; wait for readiness on every "
+            "path first, or read the descriptor with `os.read` and handle BlockingIOError"
+        )
 
     @staticmethod
     def _none_as_eof_message(meth: str) -> str:
