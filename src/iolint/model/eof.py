@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from iolint.model.derived_names import derived_names
+from iolint.model.eof_quiet import BROAD_EXCEPTIONS, quiet_at_eof
 from iolint.model.eof_raises import raises_every_pass
 from iolint.model.io_calls import ReadCall
 from iolint.model.kinds import Category
 from iolint.model.module import ModuleModel
+from iolint.model.readiness import read_stream, readable_list, ready_at_eof
 from iolint.model.regex_eof import match_method, match_on, regex_match_call
 from iolint.model.scopes import walk_local
 
@@ -49,6 +51,7 @@ CONNECTION_ERRORS = frozenset(
         "OSError",
         "IOError",
         "socket.error",
+        "select.error",
         "ConnectionError",
         "ConnectionResetError",
         "ConnectionAbortedError",
@@ -136,6 +139,9 @@ class _LoopFacts:
     # Locals that only grow by what was read (``buf += data``, ``sink.write(data)``): an empty
     # read leaves them as they are, and once data has arrived they are never empty again.
     growing: set[str] = field(default_factory=set)
+    # Names bound in the loop to a ``select`` readable list holding the read's own stream:
+    # at EOF the stream is readable on every pass, so each is a non-empty list then.
+    ready_names: set[str] = field(default_factory=set)
     # Set while the guards of the loop's exits are evaluated: the EOF that matters is the one
     # that comes in the middle of a message, after some data was read.
     after_data: bool = False
@@ -332,6 +338,8 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
             return _Val("known", facts.wrapped_value, True)
         if expr.id in facts.static_names:
             return _STATIC
+        if expr.id in facts.ready_names:
+            return _Val("known", [facts.read.receiver], True)
         if expr.id in facts.for_targets:
             # ``for stop in stop_words: if buf.endswith(stop): return``: each pass of the read
             # loop tries the same values, so the name is as static as what it iterates over.
@@ -376,6 +384,8 @@ def _eval(facts: _LoopFacts, expr: ast.AST) -> _Val:
     if isinstance(expr, ast.Call):
         return _eval_call(facts, expr)
     if isinstance(expr, ast.Subscript):
+        if readable_list(model, expr, read_stream(facts.read)):
+            return _Val("known", [facts.read.receiver], True)
         return _eval_subscript(facts, expr)
     if isinstance(expr, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
         return _eval_comprehension(facts, expr)
@@ -525,6 +535,18 @@ def _eval_compare(facts: _LoopFacts, expr: ast.Compare) -> _Val:
                     and other.value is None
                 ):
                     facts.wrong_sentinel.append("`is None`")
+                if (
+                    side.kind == "known"
+                    and side.data
+                    and isinstance(side.value, bytes)
+                    and isinstance(other, ast.Constant)
+                    and isinstance(other.value, str)
+                    and isinstance(op, (ast.Eq, ast.NotEq))
+                ):
+                    # ``chunk == ''``: bytes never equal a str (Python 2's EOF test).
+                    facts.wrong_sentinel.append(
+                        f"`== {other.value!r}` (a str, never equal to bytes)"
+                    )
                 if (
                     side.kind == "known"
                     and side.data
@@ -720,7 +742,9 @@ def _guard_truths(facts: _LoopFacts, exit_node: ast.AST) -> list[Truth]:
                 truths.append(_negate(test))
         elif isinstance(anc, ast.ExceptHandler):
             names = _handler_names(model, anc)
-            if names is not None and all(_not_raised_at_eof(facts.read, n) for n in names):
+            if _broad_but_quiet(facts, anc, names):
+                truths.append(Truth.FALSE)
+            elif names is not None and all(_not_raised_at_eof(facts.read, n) for n in names):
                 truths.append(Truth.FALSE)
                 try_node = model.parent(anc)
                 if (
@@ -735,6 +759,25 @@ def _guard_truths(facts: _LoopFacts, exit_node: ast.AST) -> list[Truth]:
             truths.append(Truth.UNKNOWN)
         child = anc
     return truths
+
+
+def _broad_but_quiet(
+    facts: _LoopFacts, handler: ast.ExceptHandler, names: list[str] | None
+) -> bool:
+    """A bare ``except:`` or ``except Exception`` around a socket read whose ``try`` body
+    raises nothing on ``b''``: a clean close reaches it on no path (model/eof_quiet.py)."""
+    if not _socket_like(facts.read):
+        return False
+    if names is not None and not all(
+        n in BROAD_EXCEPTIONS or _not_raised_at_eof(facts.read, n) for n in names
+    ):
+        return False
+    try_node = facts.model.parent(handler)
+    return (
+        isinstance(try_node, ast.Try)
+        and any(_contains(s, facts.read.call) for s in try_node.body)
+        and quiet_at_eof(try_node, facts.read.call)
+    )
 
 
 def _socket_like(read: ReadCall) -> bool:
@@ -871,6 +914,7 @@ def analyze_eof(
         wrapped_value=wrapped_value,
     )
     _collect_names(facts, nodes)
+    facts.ready_names = ready_at_eof(model, loop, read_stream(read)) - {name}
 
     outcomes = [_classify([_test_truth(facts)])]
     outcomes.extend(_classify(_guard_truths(facts, e)) for e in _exit_nodes(facts))

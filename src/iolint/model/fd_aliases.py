@@ -16,6 +16,8 @@ from iolint.model.io_calls import method_name, receiver_of
 from iolint.model.module import ModuleModel
 from iolint.model.scopes import dotted_name, walk_local
 
+_STD_STREAMS = frozenset({"sys.stdin", "sys.stdout", "sys.stderr"})
+
 
 def _pos(node: ast.AST) -> tuple[int, int]:
     return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
@@ -55,6 +57,50 @@ def aliased_descriptor(model: ModuleModel, expr: ast.expr, at: ast.AST) -> ast.C
     owner = receiver_of(call)
     spelled = dotted_name(owner)
     if spelled is None or _rebound_between(model, scope.node, spelled, statement, at):
+        return None
+    return call
+
+
+def aliased_attribute_descriptor(model: ModuleModel, expr: ast.expr) -> ast.Call | None:
+    """The ``sys.stdin.fileno()`` call that ``self.<attr>`` holds, when ``expr`` is
+    ``self.<attr>`` and the class stores into that attribute exactly once, from the
+    descriptor of a standard stream (``self.fd = sys.stdin.fileno()`` in ``__init__``).
+    The standard streams are one object for the whole process, so the attribute names
+    their open file wherever the class uses it; other owners may be rebound and are not
+    followed."""
+    if not (
+        isinstance(expr, ast.Attribute)
+        and isinstance(expr.value, ast.Name)
+        and expr.value.id == "self"
+    ):
+        return None
+    cls = next((a for a in model.ancestors(expr) if isinstance(a, ast.ClassDef)), None)
+    if cls is None:
+        return None
+    stores: list[ast.AST] = []
+    for node in ast.walk(cls):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == expr.attr
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+            and isinstance(node.ctx, (ast.Store, ast.Del))
+        ):
+            stores.append(node)
+    if len(stores) != 1:
+        return None
+    assign = model.parent(stores[0])
+    if not (
+        isinstance(assign, ast.Assign)
+        and len(assign.targets) == 1
+        and assign.targets[0] is stores[0]
+        and _fileno_call(assign.value)
+    ):
+        return None
+    call = assign.value
+    assert isinstance(call, ast.Call)
+    owner = receiver_of(call)
+    if owner is None or model.qualname(owner) not in _STD_STREAMS:
         return None
     return call
 

@@ -28,6 +28,7 @@ _PARENTS: dict[str, tuple[str, ...]] = {
     "FileNotFoundError": ("OSError", "Exception", "BaseException"),
     "OSError": ("Exception", "BaseException"),
     "EOFError": ("Exception", "BaseException"),
+    "TypeError": ("Exception", "BaseException"),
     "Exception": ("BaseException",),
     "BaseException": (),
 }

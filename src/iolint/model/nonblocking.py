@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from iolint.model.fd_aliases import aliased_descriptor
+from iolint.model.fd_aliases import aliased_attribute_descriptor, aliased_descriptor
 from iolint.model.handlers import covering_handlers, handler_info
 from iolint.model.io_calls import method_name, receiver_of
 from iolint.model.kinds import call_arg, literal_int
@@ -207,6 +207,10 @@ def _unwrap(model: ModuleModel, expr: ast.expr) -> tuple[ast.expr, bool]:
         return expr, via_fileno
 
 
+def _class_of(model: ModuleModel, node: ast.AST) -> ast.ClassDef | None:
+    return next((a for a in model.ancestors(node) if isinstance(a, ast.ClassDef)), None)
+
+
 def _scope_owner(model: ModuleModel, node: ast.AST) -> ast.AST:
     scope = model.scope_of(node)
     return scope.node
@@ -385,6 +389,13 @@ class NonblockingFacts:
             if alias is not None:
                 # ``fd = self.proc.stdout.fileno()``, then ``fcntl(fd, F_SETFL, ...)``.
                 self._add(key_of(model, alias), Event(call, state, func, True))
+            std_alias = aliased_attribute_descriptor(model, target)
+            held = key_of(model, std_alias) if std_alias is not None else None
+            cls = _class_of(model, call)
+            if held is not None and held.kind == "std" and cls is not None:
+                # ``self.fd = sys.stdin.fileno()``, then ``fcntl(self.fd, ...)``: the stream's
+                # state for every method of the class, as for ``self.<attr>``.
+                self._add(Key("std", cls, held.path), Event(call, state, func, True))
             for held in _stored_into_containers(model, key, call):
                 # ``sock.setblocking(False)`` then ``self.socks[k] = sock``: every value of
                 # that container has the state, as for pipes kept in ``self._procs[k]``.
@@ -474,9 +485,13 @@ class NonblockingFacts:
 
     def key_is_nonblocking(self, key: Key, at: ast.AST) -> bool:
         events = self._events(key)
+        if key.kind == "std" and not events and not isinstance(key.owner, ast.ClassDef):
+            # Set through a class attribute that holds the stream's descriptor.
+            cls = _class_of(self.model, at)
+            return cls is not None and self.key_is_nonblocking(Key("std", cls, key.path), at)
         if not any(e.state is State.NONBLOCKING for e in events):
             return False
-        if key.kind != "attr":
+        if key.kind not in ("attr", "std") or not isinstance(key.owner, ast.ClassDef):
             return self._ordered(events, at)
         func = self.model.enclosing_function(at)
         own = [e for e in events if e.function is func and func is not None]

@@ -18,6 +18,7 @@ from iolint.model.nonblocking import (
     EINTR_ERRNOS,
     ErrnoPath,
     NonblockingFacts,
+    dominates,
     errno_path,
     key_of,
     leaves_loop,
@@ -27,9 +28,12 @@ from iolint.model.nonblocking import (
 )
 from iolint.model.none_as_eof import none_taken_for_eof
 from iolint.model.pep475 import PEP475, eintr_retry, is_close_call
+from iolint.model.platform import may_run_on_windows
 from iolint.model.scopes import walk_local
 from iolint.model.selector_keys import selector_fileobjs
+from iolint.model.text_reads import reads_text_to_end
 from iolint.model.timeout_zero import may_be_nonblocking
+from iolint.model.windows_eagain import eagain_only_test
 from iolint.rules.base import Rule, RuleContext
 
 NONBLOCKING_TRIGGERS = (
@@ -181,6 +185,13 @@ class BlockingIOErrorUnhandled(Rule):
                     message = _tautology_message(model, label, what, taut, known=True)
                     yield self.diagnostic(ctx, call, message)
                     continue
+            if what == "socket":
+                eagain_only = _eagain_only(model, call)
+                if eagain_only is not None:
+                    yield self.diagnostic(
+                        ctx, call, _eagain_only_message(model, label, eagain_only)
+                    )
+                    continue
             func = model.enclosing_function(call)
             if facts.readiness_driven(func) or _caught_here(model, call, "BlockingIOError"):
                 continue
@@ -249,6 +260,29 @@ def _reraised_eagain(
     return None
 
 
+def _eagain_only(model: ModuleModel, call: ast.Call) -> ast.expr | None:
+    """The first handler around a socket call that catches BlockingIOError re-raises every
+    errno but EAGAIN, and the code may run on Windows, where a socket's would-block errno is
+    EWOULDBLOCK (WSAEWOULDBLOCK), a different number (model/windows_eagain.py)."""
+    for h in covering_handlers(model, call):
+        if h.unresolved:
+            return None
+        if not h.catches("BlockingIOError"):
+            continue
+        test = eagain_only_test(model, h.handler)
+        return test if test is not None and may_run_on_windows(model, call) else None
+    return None
+
+
+def _eagain_only_message(model: ModuleModel, label: str, test: ast.expr) -> str:
+    return (
+        f"`{label}` on a non-blocking socket raises BlockingIOError when {_when(label)}; on "
+        "Windows its errno is WSAEWOULDBLOCK (`errno.EWOULDBLOCK`, 10035), not `EAGAIN` (11), "
+        f"so `{model.text_of(test)}` re-raises it and the program fails there; test "
+        "`errno.EWOULDBLOCK` as well, or catch BlockingIOError"
+    )
+
+
 def _tautology_message(
     model: ModuleModel, label: str, what: str, found: Tautology, *, known: bool
 ) -> str:
@@ -310,6 +344,27 @@ def _nonblocking_file(
             if fd is not None and facts.is_nonblocking(fd, origin):
                 return True, raw
     return False, raw
+
+
+def _text_read_unwaited(
+    model: ModuleModel, facts: NonblockingFacts, call: ast.Call, receiver: ast.expr
+) -> bool:
+    """``read()`` to the end on a text stream over a non-blocking descriptor
+    (model/text_reads.py), with no readiness wait that runs before it on every path and no
+    handler of TypeError around it."""
+    if not reads_text_to_end(model, call, receiver):
+        return False
+    func = model.enclosing_function(call)
+    if func is None:
+        return False
+    if facts.readiness_driven(func) and not facts.function_waits(func, readiness=True):
+        return False  # a callback or a coroutine: the event loop waits for it
+    if any(
+        facts.is_wait(n, readiness=True) and dominates(model, n, call)
+        for n in walk_local(getattr(func, "body", []))
+    ):
+        return False
+    return not any(h.catches("TypeError") for h in covering_handlers(model, call))
 
 
 def _in_test(model: ModuleModel, node: ast.AST) -> ast.AST | None:
@@ -501,6 +556,9 @@ class NonblockingNoneResult(Rule):
                 )
             if not is_nb:
                 continue
+            if meth == "read" and _text_read_unwaited(model, facts, call, receiver):
+                yield self.diagnostic(ctx, call, self._text_read_message())
+                continue
             if facts.readiness_driven(model.enclosing_function(call)):
                 if meth in ("read", "read1", "readinto"):
                     dropping = none_taken_for_eof(model, call)
@@ -548,6 +606,15 @@ class NonblockingNoneResult(Rule):
             is_nb, _ = _nonblocking_file(facts, func.value, call)
             if is_nb and not facts.readiness_driven(model.enclosing_function(call)):
                 yield self.diagnostic(ctx, func, self._readline_message())
+
+    @staticmethod
+    def _text_read_message() -> str:
+        return (
+            "`read()` to the end on a text stream over a non-blocking descriptor raises "
+            "TypeError when no data is ready (the buffer below returns None, which the text "
+            "layer cannot decode), and nothing here catches it; wait for readiness on every "
+            "path first, or read the descriptor with `os.read` and handle BlockingIOError"
+        )
 
     @staticmethod
     def _none_as_eof_message(meth: str) -> str:

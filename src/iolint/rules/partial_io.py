@@ -40,6 +40,7 @@ from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.length_checks import gives_up_on_short_read
 from iolint.model.library import TIMED_SOCKET_OF_OBJECT
 from iolint.model.line_streams import line_stream, literal_line_type, tests_empty_line
+from iolint.model.readiness import drains_until_idle
 from iolint.model.write_offsets import replaced_offset
 from iolint.rules.base import Rule, RuleContext
 
@@ -614,9 +615,15 @@ class EofNotHandled(Rule):
             read = classify_read(model, call)
             if read is None or expects_exception(model, call):
                 continue
-            if read.returns_bytes and isinstance(model.parent(call), ast.Expr):
+            if (
+                read.returns_bytes
+                and isinstance(model.parent(call), ast.Expr)
+                and not drains_until_idle(model, read)
+            ):
                 # The bytes are thrown away: a drain (``os.read(r, n)`` to keep a pipe from
                 # filling) whose loop is driven by something else, not a consumer of data.
+                # One that stops when ``select`` finds the stream idle is judged: at EOF
+                # the stream stays readable.
                 continue
             verdict = analyze_eof(model, read)
             if verdict is None or verdict.bytes_compared_with_zero:
@@ -625,7 +632,14 @@ class EofNotHandled(Rule):
                 continue
             if eof_handed_to_parser(model, verdict.loop, read.call, verdict.result_name):
                 continue  # the parser is told the input ended, and ends the loop itself
-            if verdict.wrong_sentinel:
+            if isinstance(model.parent(call), ast.Expr):
+                message = (
+                    f"this loop drains `{read.label}` until `select` finds the stream idle, "
+                    "but once the other end closes the stream stays readable and the read "
+                    "returns b'' on every call: it spins forever at 100% CPU; leave the "
+                    "loop on the empty read"
+                )
+            elif verdict.wrong_sentinel:
                 message = (
                     f"`{read.label}` signals EOF by returning b'' (never None, never raising "
                     f"EOFError), so the {verdict.wrong_sentinel} test never sees EOF and the "
