@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,9 @@ class Report:
     diffs: dict[str, str] = field(default_factory=dict)
 
 
+_LINE_REF = re.compile(r"\bline \d+")
+
+
 def ruff_f(paths: list[Path]) -> dict[str, Counter[tuple[str, str]]]:
     """pyflakes (ruff ``F``) findings per file, as (code, message) so that moved lines match."""
     out: dict[str, Counter[tuple[str, str]]] = {str(p): Counter() for p in paths}
@@ -79,7 +83,10 @@ def ruff_f(paths: list[Path]) -> dict[str, Counter[tuple[str, str]]]:
         check=True,
     )
     for item in json.loads(r.stdout):
-        out.setdefault(item["filename"], Counter())[(item["code"], item["message"])] += 1
+        # Some messages name another line ("Redefinition of unused `time` from line 88"),
+        # which moves when a fix inserts lines above it: the number is not part of the key.
+        message = _LINE_REF.sub("line N", item["message"])
+        out.setdefault(item["filename"], Counter())[(item["code"], message)] += 1
     return out
 
 
