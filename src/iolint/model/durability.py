@@ -496,6 +496,8 @@ class _Walker:
         # it, skip the (module-wide, fixed-point) helper analysis altogether.
         self.may_sync = model.fact(_may_sync)
         self.mktemps: dict[ast.Call, TempOrigin] = {}
+        # ``urlretrieve(url)`` calls with no ``filename``: (temp name, headers) tuples.
+        self.downloads: dict[ast.Call, WrittenFile] = {}
 
     def next_seq(self) -> int:
         self.seq += 1
@@ -602,6 +604,13 @@ class _Walker:
                     file.path_keys.add(name_key)
                     if file.temp is not None:
                         self.temp_paths[name_key] = file.temp
+                return
+            if isinstance(value, ast.Call) and value in self.downloads and len(target.elts) == 2:
+                file = self.downloads[value]
+                name_key = path_key(self.model, target.elts[0])
+                if name_key and file.temp is not None:
+                    file.path_keys.add(name_key)
+                    self.temp_paths[name_key] = file.temp
                 return
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
                 for t, v in zip(target.elts, value.elts):
@@ -711,6 +720,9 @@ class _Walker:
             return
         if q == "tempfile.mktemp":
             self.mktemps[c] = _temp_origin(model, c, q, dir_pos=2)
+            return
+        if q == "urllib.request.urlretrieve":
+            self.urlretrieve(c)
             return
         if q == "os.open":
             self.os_open(c)
@@ -988,6 +1000,25 @@ class _Walker:
         file.truncates = True
         self.mkstemps[c] = file
         del self.created[c]  # the call returns a tuple, not a descriptor
+
+    def urlretrieve(self, c: ast.Call) -> None:
+        """``urlretrieve(url)`` with no ``filename`` downloads into a
+        ``NamedTemporaryFile(delete=False)`` of the system temp directory and returns its name
+        first: renaming that name onto a target is a temp file published across directories."""
+        filename = call_arg(c, 1, "filename")
+        if filename is not None and not (
+            isinstance(filename, ast.Constant) and filename.value is None
+        ):
+            return
+        if any(isinstance(a, ast.Starred) for a in c.args) or any(
+            k.arg is None for k in c.keywords
+        ):
+            return  # ``**kwargs`` may carry a filename
+        origin = TempOrigin(c, "urllib.request.urlretrieve", None, system_dir=True)
+        file = self.new_file(c, "urllib.request.urlretrieve", None, "wb", origin, None)
+        file.truncates = True
+        self.downloads[c] = file
+        del self.created[c]  # the call returns a tuple, not a file
 
     def os_open(self, c: ast.Call) -> None:
         model = self.model

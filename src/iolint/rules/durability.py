@@ -551,12 +551,12 @@ class TempFileOtherDirectory(Rule):
     summary = "A temp file made in the system temp directory is renamed onto its target."
     fix_applicability = Applicability.SAFE
     # A publish too: the temp file may come from a helper in another module.
-    triggers = ("mkstemp", "NamedTemporaryFile", "mktemp", *PUBLISH_TRIGGERS)
+    triggers = ("mkstemp", "NamedTemporaryFile", "mktemp", "urlretrieve", *PUBLISH_TRIGGERS)
     # Every temp file it knows is made by one of these (TemporaryDirectory, NamedTemporaryFile,
     # mkdtemp...), in this module unless an imported project helper made it: a module that
     # names none of them and can read no project facts has nothing to report (``.replace(``
     # alone is mostly a string's).
-    own_facts_triggers = ("mkstemp", "mktemp", "mkdtemp", "Temporary")
+    own_facts_triggers = ("mkstemp", "mktemp", "mkdtemp", "Temporary", "urlretrieve")
 
     def check(self, ctx: RuleContext) -> Iterator[Diagnostic]:
         model = ctx.model
@@ -584,10 +584,13 @@ class TempFileOtherDirectory(Rule):
                     outcome = "`shutil.move()` then silently falls back to a non-atomic copy"
                 else:
                     outcome = f"`{api}()` then fails with EXDEV (invalid cross-device link)"
+                where = f"with `dir=os.path.dirname({target})`"
+                if origin.api == "urllib.request.urlretrieve":
+                    where = "by passing `filename=` a name in the target's directory"
                 message = (
                     f"`{temp}()` creates the file in the system temp directory, often another "
                     f"file system than `{target}`: {outcome}; create it next to the target "
-                    f"with `dir=os.path.dirname({target})`"
+                    f"{where}"
                 )
                 yield self.diagnostic(ctx, origin.call, message, self._fix(model, p, origin.call))
 
