@@ -251,6 +251,33 @@ def test_io101_no_fix_where_it_cannot_be_mechanical(source: str) -> None:
     assert found[0].fix is None
 
 
+def test_io101_no_loop_on_a_non_blocking_descriptor() -> None:
+    # The loop cannot wait: its next write would raise BlockingIOError where the code dropped
+    # the tail and went on (telnetlib3's pty bridge then closed the session). Advice only.
+    source = """
+        import fcntl
+        import os
+
+
+        class Bridge:
+            def start(self, fd):
+                self.fd = fd
+                flags = fcntl.fcntl(self.fd, fcntl.F_GETFL)
+                fcntl.fcntl(self.fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+
+            def forward(self, data):
+                try:
+                    os.write(self.fd, data)
+                except OSError:
+                    self.closing = True
+    """
+    found = lint(source, ["IO101"])
+    assert [d.code for d in found] == ["IO101"]
+    assert found[0].fix is None
+    blocking = lint(source.replace("flags | os.O_NONBLOCK", "flags & ~os.O_NONBLOCK"), ["IO101"])
+    assert [d.code for d in blocking] == ["IO101"] and blocking[0].fix is not None
+
+
 # ----------------------------------------------------------------- IO102
 
 IO102_SOURCE = """

@@ -40,6 +40,7 @@ from iolint.model.kinds import Category, call_arg, literal_int
 from iolint.model.length_checks import gives_up_on_short_read
 from iolint.model.library import TIMED_SOCKET_OF_OBJECT
 from iolint.model.line_streams import line_stream, literal_line_type, tests_empty_line
+from iolint.model.nonblocking import nonblocking_facts
 from iolint.model.readiness import drains_until_idle
 from iolint.model.write_offsets import replaced_offset
 from iolint.rules.base import Rule, RuleContext
@@ -99,10 +100,18 @@ class UncheckedWriteCount(Rule):
             )
             if target is not call:
                 message = f"{message} (the executor returns that count)"
-            fix = self._fix(model, call, label) if target is call else None
+            fix = self._fix(model, call, label, dest) if target is call else None
             yield self.diagnostic(ctx, call, message, fix)
 
-    def _fix(self, model: ModuleModel, call: ast.Call, label: str) -> Fix | None:
+    def _fix(
+        self, model: ModuleModel, call: ast.Call, label: str, dest: ast.expr | None
+    ) -> Fix | None:
+        # A loop over a non-blocking descriptor cannot wait: after a short write the next
+        # write raises BlockingIOError, where the code dropped the tail and went on (a pty
+        # bridge whose ``except OSError`` then closes the session). It needs a readiness
+        # wait, which is not ours to invent: advice only.
+        if dest is not None and model.fact(nonblocking_facts).is_nonblocking(dest, call):
+            return None
         # Imported when a fix is built: lint-only runs without findings need no fix module.
         from iolint.fixes.write_all import write_all_fix
 
