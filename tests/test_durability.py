@@ -886,3 +886,31 @@ def test_io302_through_a_helper_names_it_and_edits_nothing() -> None:
     (diag,) = lint(source, ["IO302"])
     assert "`os.fsync()` the file in `_write_keys()`" in diag.message
     assert diag.fix is None
+
+
+def test_io303_no_fix_when_the_file_is_synced_only_on_request() -> None:
+    # ``sync=False`` by default: the caller chooses durability. A directory fsync added after
+    # the rename would run on every call (and fail in a directory it cannot open), so the
+    # finding stays and the fix is left to the author, under the same condition.
+    source = """
+        import os
+        import tempfile
+
+
+        def transfer(data, out_path, sync=False):
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(out_path))
+            with os.fdopen(fd, "wb") as fp:
+                fp.write(data)
+                fp.flush()
+                if sync:
+                    os.fsync(fp.fileno())
+            os.rename(tmp, out_path)
+    """
+    found = [d for d in lint(source, ["IO303"])]
+    assert [d.code for d in found] == ["IO303"]
+    assert found[0].fix is None
+    unconditional = source.replace(
+        "                if sync:\n                    os.fsync", "                os.fsync"
+    )
+    fixed = lint(unconditional, ["IO303"])
+    assert [d.code for d in fixed] == ["IO303"] and fixed[0].fix is not None

@@ -526,6 +526,8 @@ class PublishWithoutDirFsync(Rule):
     def _fix(self, model: ModuleModel, p: Publish) -> Fix | None:
         from iolint.fixes.imports import first_after_imports
 
+        if _synced_only_under_condition(model, p):
+            return None  # the directory fsync belongs under the same condition: advice only
         dir_sync = _dir_sync(model, p, p.target)
         if dir_sync is None:
             return None
@@ -539,6 +541,23 @@ class PublishWithoutDirFsync(Rule):
             list(dir_sync.insertions),
             imports,
         )
+
+
+def _synced_only_under_condition(model: ModuleModel, p: Publish) -> bool:
+    """Every fsync of the published file sits under an ``if`` the publish is not under
+    (``if sync: os.fsync(fd)`` then ``os.rename(...)``): the function is durable only when
+    asked, and a directory fsync added unconditionally would run (and could fail, in a
+    directory it cannot open) on every call, where the caller asked for none."""
+    if p.file is None:
+        return False
+    syncs = [e.node for e in p.file.events if e.kind == "fsync" and e.seq < p.seq]
+    if not syncs:
+        return False
+    around = {id(a) for a in model.ancestors(p.call)}
+    return all(
+        any(isinstance(a, ast.If) and id(a) not in around for a in model.ancestors(node))
+        for node in syncs
+    )
 
 
 # ---------------------------------------------------------------------------- IO304
