@@ -740,6 +740,39 @@ def test_io303_directory_fsync_tolerates_file_systems_without_it(
     assert (tmp_path / "state").read_bytes() == b"blob"
 
 
+def test_io303_directory_fsync_skips_a_directory_it_cannot_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A directory with mode 0333 can be written into but not opened for reading (as anyone
+    # but root): the rename has happened, and failing after it would report an error for a
+    # file that is in place (mitogen's transfer_file, reviewed on the precision packages).
+    source = """\
+        import os
+
+
+        def write_state(tmp, path, blob):
+            with open(tmp, "wb") as f:
+                f.write(blob)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        """
+    out, _ = fix_of(source, "IO303")
+    save = load(out, "write_state")
+    real_open = os.open
+
+    def unreadable_dirs(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if os.path.isdir(path) and flags == os.O_RDONLY:
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", unreadable_dirs)
+    save(str(tmp_path / "state.tmp"), str(tmp_path / "state"), b"blob")
+    monkeypatch.undo()
+    assert (tmp_path / "state").read_bytes() == b"blob"
+    assert not (tmp_path / "state.tmp").exists()
+
+
 DESCRIPTOR_SAVE = """\
 import os
 

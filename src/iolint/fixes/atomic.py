@@ -93,7 +93,10 @@ def {name}(path, mode="w", *args, **kwargs):
         raise
     if os.name == "nt":
         return
-    dir_fd = os.open(os.path.dirname(real), os.O_RDONLY)
+    try:
+        dir_fd = os.open(os.path.dirname(real), os.O_RDONLY)
+    except PermissionError:  # a directory it can write but not read
+        return
     try:
         os.fsync(dir_fd)
     except OSError as exc:  # some file systems cannot sync a directory

@@ -250,7 +250,10 @@ def {name}(path):
     survives a power failure (POSIX only)."""
     if os.name == "nt":
         return
-    fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except PermissionError:  # a directory it can write but not read
+        return
     try:
         os.fsync(fd)
     except OSError as exc:  # some file systems cannot sync a directory
