@@ -1259,3 +1259,69 @@ def test_io306_etc_target_through_a_module_constant_is_display_only() -> None:
     home = source.replace("/etc/paths.d/x", "~/x").replace("/etc/profile.d/x.sh", "~/x.sh")
     (other,) = [d for d in lint(home, ["IO306"]) if d.code == "IO306"]
     assert other.fix is not None and other.fix.applicability is Applicability.UNSAFE
+
+
+SINGLE_QUOTED = {
+    "IO306": """\
+import json
+
+DEFAULTS = {'theme': 'dark', 'size': 'large', 'lang': 'en'}
+
+
+def save_settings(path, settings):
+    merged = dict(DEFAULTS, **settings)
+    with open(path, 'w') as f:
+        json.dump(merged, f)
+""",
+    "IO303": """\
+import os
+
+NAMES = {'a': 'state', 'b': 'blob', 'c': 'tmp', 'd': 'path'}
+
+
+def save_state(tmp, path, blob):
+    with open(tmp, 'wb') as f:
+        f.write(blob)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+""",
+}
+
+
+def _formatter_changes(text: str, tmp_path: Path, quote: str) -> str:
+    """What ``ruff format`` with ``quote-style`` ``quote`` would change in ``text``."""
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    path = tmp_path / f"m{len(list(tmp_path.iterdir()))}.py"
+    path.write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [
+            ruff,
+            "format",
+            "--isolated",
+            "--config",
+            f'format.quote-style="{quote}"',
+            "--diff",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout
+
+
+@pytest.mark.parametrize("code", ["IO306", "IO303"])
+def test_added_helpers_follow_a_single_quoted_module(code: str, tmp_path: Path) -> None:
+    # A project formatted with single quotes (ruff quote-style, pre-commit's
+    # double-quote-string-fixer) would fail its own checks on a double-quoted helper.
+    source = SINGLE_QUOTED[code]
+    assert _formatter_changes(source, tmp_path, "single") == ""
+    out, _ = fix_of(source, code)
+    assert "\ndef _" in out
+    assert _formatter_changes(out, tmp_path, "single") == "", out
+    assert_clean(out)
+
+
+def test_added_helpers_keep_double_quotes_elsewhere() -> None:
+    out, _ = fix_of(SINGLE_QUOTED["IO306"].replace("'", '"'), "IO306")
+    assert 'mode="w"' in out and "mode='w'" not in out

@@ -40,6 +40,7 @@ from iolint.diagnostics import Applicability, Edit, Fix
 from iolint.edits import fresh_name, indent_unit, stands_alone
 from iolint.fixes.cst import Insertion, insert_statements, statement_anchor
 from iolint.fixes.imports import first_after_imports, import_edits, need_modules
+from iolint.fixes.quotes import in_module_style
 from iolint.model import ModuleModel
 from iolint.model.durability import WrittenFile, durability_facts
 
@@ -515,7 +516,7 @@ def _with_new_helper(model: ModuleModel, site: _Site) -> list[Edit] | None:
     if not ok or model.bindings_of("open", anchor) is not None:
         return None  # the helper's open() would be the module's own
     name = fresh_name(model, "_atomic_write")
-    lines = tuple(helper_source(name).splitlines())
+    lines = tuple(in_module_style(model, helper_source(name)).splitlines())
     return insert_statements(
         model,
         [Insertion(statement_anchor(model, anchor), lines, after=False, separate=2)],

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from iolint.edits import fresh_name, stands_alone
 from iolint.fixes.cst import Insertion, statement_anchor
 from iolint.fixes.imports import first_after_imports
+from iolint.fixes.quotes import in_module_style
 from iolint.model import ModuleModel
 from iolint.model.durability import WrittenFile
 from iolint.model.failures import oserror_catchers, swallows
@@ -274,7 +275,11 @@ def _existing_dir_helper(model: ModuleModel) -> str | None:
     """A directory-fsync helper an earlier fix added to this module (same text)."""
     for stmt in model.tree.body:
         if isinstance(stmt, ast.FunctionDef) and "fsync_directory" in stmt.name:
-            if model.text_of(stmt).strip() == dir_helper_source(stmt.name).strip():
+            text = model.text_of(stmt).strip()
+            if text in (
+                dir_helper_source(stmt.name).strip(),
+                in_module_style(model, dir_helper_source(stmt.name)).strip(),
+            ):
                 return stmt.name
     return None
 
@@ -308,7 +313,7 @@ def dir_sync_after(model: ModuleModel, publish_stmt: ast.stmt, target: str) -> D
     anchor = body[index]
     helper = Insertion(
         statement_anchor(model, anchor),
-        tuple(dir_helper_source(name).splitlines()),
+        tuple(in_module_style(model, dir_helper_source(name)).splitlines()),
         after=False,
         separate=2,
     )
