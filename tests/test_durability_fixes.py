@@ -708,20 +708,24 @@ def test_two_publishes_share_one_directory_helper() -> None:
     assert_clean(outcome.text)
 
 
+# A save that fsyncs its file but not the directory: IO303's fix adds the helper.
+FSYNCED_STATE_SAVE = """\
+import os
+
+
+def write_state(tmp, path, blob):
+    with open(tmp, "wb") as f:
+        f.write(blob)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+"""
+
+
 def test_io303_directory_fsync_tolerates_file_systems_without_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    source = """\
-        import os
-
-
-        def write_state(tmp, path, blob):
-            with open(tmp, "wb") as f:
-                f.write(blob)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        """
+    source = FSYNCED_STATE_SAVE
     out, diag = fix_of(source, "IO303")
     assert diag.fix is not None and diag.fix.applicability is Applicability.UNSAFE
     assert_clean(out)
@@ -746,17 +750,7 @@ def test_io303_directory_fsync_skips_a_directory_it_cannot_read(
     # A directory with mode 0333 can be written into but not opened for reading (as anyone
     # but root): the rename has happened, and failing after it would report an error for a
     # file that is in place (mitogen's transfer_file, reviewed on the precision packages).
-    source = """\
-        import os
-
-
-        def write_state(tmp, path, blob):
-            with open(tmp, "wb") as f:
-                f.write(blob)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        """
+    source = FSYNCED_STATE_SAVE
     out, _ = fix_of(source, "IO303")
     save = load(out, "write_state")
     real_open = os.open
